@@ -1,0 +1,153 @@
+/**
+ * The exec-server's JSON-RPC dialect (local-protocol.md §1.4): JSON-RPC 2.0 without the
+ * "jsonrpc" member. Decoding follows the reference's order of checks so that malformed
+ * messages are answered with the same serde texts; encoding emits members in the reference's
+ * order (responses `id, result`; errors `error, id`; notifications `method, params`).
+ */
+
+/** A request id: an i64 or a string. Integers beyond 2^53 stay exact as bigint. */
+export type RequestId = number | bigint | string;
+
+export type IncomingMessage =
+  | { kind: 'request'; id: RequestId; method: string; params: unknown }
+  | { kind: 'notification'; method: string; params: unknown }
+  | { kind: 'response'; id: RequestId; result: unknown }
+  | { kind: 'error'; id: RequestId; error: { code: number; message: string; data?: unknown } }
+  | { kind: 'malformed'; reason: string };
+
+const I64_MIN = -(2n ** 63n);
+const I64_MAX = 2n ** 63n - 1n;
+const UNTAGGED_REQUEST_ID = 'data did not match any variant of untagged enum RequestId';
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** serde's rendering of an unexpected JSON value in "invalid type" messages. */
+export function describeUnexpected(value: unknown): string {
+  if (value === null || value === undefined) return 'null';
+  if (typeof value === 'number' || typeof value === 'bigint') return 'number';
+  if (typeof value === 'boolean') return `boolean \`${value}\``;
+  if (typeof value === 'string') return `string ${JSON.stringify(value)}`;
+  if (Array.isArray(value)) return 'sequence';
+  return 'map';
+}
+
+function invalidType(value: unknown, expected: string): string {
+  return `invalid type: ${describeUnexpected(value)}, expected ${expected}`;
+}
+
+function decodeRequestId(value: unknown): RequestId | string[] {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' && Number.isInteger(value) && Number.isSafeInteger(value)) return value;
+  if (typeof value === 'bigint' && value >= I64_MIN && value <= I64_MAX) return value;
+  return [UNTAGGED_REQUEST_ID];
+}
+
+/** Thrown inside the field walk; carries serde's message. */
+class Malformed {
+  constructor(readonly reason: string) {}
+}
+
+function checkString(value: unknown): string {
+  if (typeof value !== 'string') throw new Malformed(invalidType(value, 'a string'));
+  return value;
+}
+
+function checkId(value: unknown): RequestId {
+  const id = decodeRequestId(value);
+  if (Array.isArray(id)) throw new Malformed(id[0]!);
+  return id;
+}
+
+function checkTrace(value: unknown): void {
+  if (value === null || value === undefined) return;
+  if (!isObject(value)) throw new Malformed(invalidType(value, 'struct W3cTraceContext'));
+  for (const key of Object.keys(value)) {
+    const member = value[key];
+    if ((key === 'traceparent' || key === 'tracestate') && member !== null) checkString(member);
+  }
+}
+
+function checkErrorObject(value: unknown): { code: number; message: string; data?: unknown } {
+  if (!isObject(value)) throw new Malformed(invalidType(value, 'struct JSONRPCErrorError'));
+  let code: number | undefined;
+  let message: string | undefined;
+  for (const key of Object.keys(value)) {
+    const member = value[key];
+    if (key === 'code') {
+      if (typeof member === 'bigint') code = Number(member);
+      else if (typeof member === 'number' && Number.isInteger(member)) code = member;
+      else throw new Malformed(typeof member === 'number' ? 'invalid number' : invalidType(member, 'i64'));
+    } else if (key === 'message') {
+      message = checkString(member);
+    }
+  }
+  if (code === undefined) throw new Malformed('missing field `code`');
+  if (message === undefined) throw new Malformed('missing field `message`');
+  return 'data' in value ? { code, message, data: value.data } : { code, message };
+}
+
+/**
+ * Classifies a parsed JSON value as the reference does: with `method` it is a request (if it
+ * has an `id`) or a notification; otherwise a response (with `result`) or an error. Within
+ * the chosen shape, members are checked in the order they appear in the input, and missing
+ * members are reported afterwards, as serde's derived struct visitors do.
+ */
+export function decodeEnvelope(value: unknown): IncomingMessage {
+  if (!isObject(value)) return { kind: 'malformed', reason: 'expected a JSON-RPC object' };
+  try {
+    if ('method' in value) {
+      const isRequest = 'id' in value && value.id !== undefined;
+      let id: RequestId | undefined;
+      let method: string | undefined;
+      for (const key of Object.keys(value)) {
+        const member = value[key];
+        if (key === 'id' && isRequest) id = checkId(member);
+        else if (key === 'method') method = checkString(member);
+        else if (key === 'trace' && isRequest) checkTrace(member);
+      }
+      const params = value.params ?? null;
+      if (isRequest) return { kind: 'request', id: id!, method: method!, params };
+      return { kind: 'notification', method: method!, params };
+    }
+    if ('result' in value) {
+      let id: RequestId | undefined;
+      for (const key of Object.keys(value)) if (key === 'id') id = checkId(value[key]);
+      if (id === undefined) throw new Malformed('missing field `id`');
+      return { kind: 'response', id, result: value.result };
+    }
+    let error: { code: number; message: string; data?: unknown } | undefined;
+    let id: RequestId | undefined;
+    for (const key of Object.keys(value)) {
+      if (key === 'error') error = checkErrorObject(value[key]);
+      else if (key === 'id') id = checkId(value[key]);
+    }
+    if (error === undefined) throw new Malformed('missing field `error`');
+    if (id === undefined) throw new Malformed('missing field `id`');
+    return { kind: 'error', id, error };
+  } catch (err) {
+    if (err instanceof Malformed) return { kind: 'malformed', reason: err.reason };
+    throw err;
+  }
+}
+
+function idText(id: RequestId): string {
+  return typeof id === 'string' ? JSON.stringify(id) : String(id);
+}
+
+export function encodeResult(id: RequestId, result: unknown): string {
+  return `{"id":${idText(id)},"result":${JSON.stringify(result ?? null)}}`;
+}
+
+export function encodeError(id: RequestId, code: number, message: string, data?: unknown): string {
+  const error = data === undefined ? { code, message } : { code, message, data };
+  return `{"error":${JSON.stringify(error)},"id":${idText(id)}}`;
+}
+
+export function encodeNotification(method: string, params: unknown): string {
+  return `{"method":${JSON.stringify(method)},"params":${JSON.stringify(params ?? null)}}`;
+}
+
+/** The id the reference uses when it cannot tell which request a malformed message was. */
+export const MALFORMED_MESSAGE_ID = -1;

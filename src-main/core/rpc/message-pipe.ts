@@ -1,0 +1,25 @@
+/**
+ * The seam between a transport and the connection processor: one JSON-RPC message per
+ * `send`/`onMessage`. A local websocket, stdio, and (later) relay streams implement it; the
+ * processor never learns which one it is talking to.
+ */
+export interface MessagePipe {
+  /**
+   * How the reference names this peer in its parse-error texts, e.g.
+   * `websocket JSON-RPC message from exec-server websocket 127.0.0.1:4242` or
+   * `JSON-RPC message from exec-server stdio`. Used as `failed to parse <label>: <reason>`.
+   */
+  readonly parseErrorLabel: string;
+  /** A short description for logs and the runtime state (`local 127.0.0.1:4242`, `stdio`). */
+  readonly peer: string;
+  /** Sends one serialized JSON-RPC message. Ignored once the pipe is closed. */
+  send(text: string): void;
+  /** Registers the single consumer of incoming messages (text, or bytes of a binary frame). */
+  onMessage(handler: (data: string | Buffer) => void): void;
+  /** Registers a callback for the end of the pipe, whoever ended it. */
+  onClose(handler: () => void): void;
+  /** Drops the pipe the way the reference does: no close handshake. */
+  close(): void;
+  /** Bytes queued for the peer but not yet written (backpressure hint); 0 when unknown. */
+  bufferedAmount(): number;
+}
