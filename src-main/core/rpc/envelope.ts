@@ -5,6 +5,8 @@
  * order (responses `id, result`; errors `error, id`; notifications `method, params`).
  */
 
+import { inputKeyOrder, JsonFloat } from './json-text.ts';
+
 /** A request id: an i64 or a string. Integers beyond 2^53 stay exact as bigint. */
 export type RequestId = number | bigint | string;
 
@@ -20,13 +22,13 @@ const I64_MAX = 2n ** 63n - 1n;
 const UNTAGGED_REQUEST_ID = 'data did not match any variant of untagged enum RequestId';
 
 function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof JsonFloat);
 }
 
 /** serde's rendering of an unexpected JSON value in "invalid type" messages. */
 export function describeUnexpected(value: unknown): string {
   if (value === null || value === undefined) return 'null';
-  if (typeof value === 'number' || typeof value === 'bigint') return 'number';
+  if (typeof value === 'number' || typeof value === 'bigint' || value instanceof JsonFloat) return 'number';
   if (typeof value === 'boolean') return `boolean \`${value}\``;
   if (typeof value === 'string') return `string ${JSON.stringify(value)}`;
   if (Array.isArray(value)) return 'sequence';
@@ -63,7 +65,7 @@ function checkId(value: unknown): RequestId {
 function checkTrace(value: unknown): void {
   if (value === null || value === undefined) return;
   if (!isObject(value)) throw new Malformed(invalidType(value, 'struct W3cTraceContext'));
-  for (const key of Object.keys(value)) {
+  for (const key of inputKeyOrder(value)) {
     const member = value[key];
     if ((key === 'traceparent' || key === 'tracestate') && member !== null) checkString(member);
   }
@@ -73,12 +75,12 @@ function checkErrorObject(value: unknown): { code: number; message: string; data
   if (!isObject(value)) throw new Malformed(invalidType(value, 'struct JSONRPCErrorError'));
   let code: number | undefined;
   let message: string | undefined;
-  for (const key of Object.keys(value)) {
+  for (const key of inputKeyOrder(value)) {
     const member = value[key];
     if (key === 'code') {
       if (typeof member === 'bigint') code = Number(member);
       else if (typeof member === 'number' && Number.isInteger(member)) code = member;
-      else throw new Malformed(typeof member === 'number' ? 'invalid number' : invalidType(member, 'i64'));
+      else throw new Malformed(typeof member === 'number' || member instanceof JsonFloat ? 'invalid number' : invalidType(member, 'i64'));
     } else if (key === 'message') {
       message = checkString(member);
     }
@@ -101,7 +103,7 @@ export function decodeEnvelope(value: unknown): IncomingMessage {
       const isRequest = 'id' in value && value.id !== undefined;
       let id: RequestId | undefined;
       let method: string | undefined;
-      for (const key of Object.keys(value)) {
+      for (const key of inputKeyOrder(value)) {
         const member = value[key];
         if (key === 'id' && isRequest) id = checkId(member);
         else if (key === 'method') method = checkString(member);
@@ -113,13 +115,13 @@ export function decodeEnvelope(value: unknown): IncomingMessage {
     }
     if ('result' in value) {
       let id: RequestId | undefined;
-      for (const key of Object.keys(value)) if (key === 'id') id = checkId(value[key]);
+      for (const key of inputKeyOrder(value)) if (key === 'id') id = checkId(value[key]);
       if (id === undefined) throw new Malformed('missing field `id`');
       return { kind: 'response', id, result: value.result };
     }
     let error: { code: number; message: string; data?: unknown } | undefined;
     let id: RequestId | undefined;
-    for (const key of Object.keys(value)) {
+    for (const key of inputKeyOrder(value)) {
       if (key === 'error') error = checkErrorObject(value[key]);
       else if (key === 'id') id = checkId(value[key]);
     }

@@ -1,0 +1,67 @@
+/**
+ * The exec-server without any transport: a session registry, the method table, and one
+ * ConnectionProcessor per pipe handed to `serve`. Local websockets, stdio and relay streams
+ * all come through `serve`.
+ */
+import { ConnectionProcessor } from './rpc/connection-processor.ts';
+import type { MessagePipe } from './rpc/message-pipe.ts';
+import type { MethodTable } from './rpc/method-table.ts';
+import { SessionRegistry } from './session/session-registry.ts';
+import { ProcessTable } from './process/process-table.ts';
+import { environmentInfo } from './environment/environment-info.ts';
+import { buildMethodTable, decodeInitializeParams } from './handlers/method-table.ts';
+import type { Logger } from './log.ts';
+
+export interface ExecServerOptions {
+  /** `--concurrent-requests` (default 1: inline). */
+  concurrency?: number;
+  log: Logger;
+  /** Overrides for tests; production uses the reference's 80 s values. */
+  detachedTtlMs?: number;
+  processRetentionMs?: number;
+}
+
+export class ExecServer {
+  readonly sessions: SessionRegistry;
+  private readonly methods: MethodTable;
+  private readonly connections = new Set<ConnectionProcessor>();
+  private stopping = false;
+
+  constructor(private readonly options: ExecServerOptions) {
+    const retentionMs = options.processRetentionMs;
+    this.sessions = new SessionRegistry({
+      detachedTtlMs: options.detachedTtlMs,
+      makeProcessTable: (notify) => new ProcessTable({ notify, retentionMs }),
+    });
+    this.methods = buildMethodTable();
+  }
+
+  /** Serves one connection until its pipe closes. */
+  serve(pipe: MessagePipe): ConnectionProcessor {
+    if (this.stopping) {
+      pipe.close();
+    }
+    const processor = new ConnectionProcessor(pipe, {
+      registry: this.sessions,
+      methods: this.methods,
+      decodeInitialize: decodeInitializeParams,
+      environmentInfo: () => environmentInfo(),
+      concurrency: this.options.concurrency ?? 1,
+      log: this.options.log,
+      onClosed: () => this.connections.delete(processor),
+    });
+    this.connections.add(processor);
+    return processor;
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  /** Drops every connection and kills every managed process; resolves when all are gone. */
+  async shutdown(): Promise<void> {
+    this.stopping = true;
+    for (const connection of [...this.connections]) connection.drop();
+    await this.sessions.shutdown();
+  }
+}
