@@ -44,9 +44,12 @@ export function commandFor(kind: ServerKind, args: string[]): [string, string[]]
 export async function startServer(kind: ServerKind, options: StartServerOptions = {}): Promise<StartedServer> {
   const args = options.args ?? ['--listen', 'ws://127.0.0.1:0'];
   const [command, argv] = commandFor(kind, args);
+  const env = { ...(options.env ?? process.env) };
+  // With RUST_BACKTRACE set the reference appends a backtrace to its error output.
+  if (kind === 'reference') delete env.RUST_BACKTRACE;
   const child = spawn(command, argv, {
     cwd: options.cwd,
-    env: options.env ?? process.env,
+    env,
     stdio: [options.stdinPipe ? 'pipe' : 'ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
