@@ -24,6 +24,7 @@ import {
   withDefault,
 } from '../protocol/serde.ts';
 import { JsonFloat } from '../rpc/json-text.ts';
+import { uuidString } from '../protocol/uuid.ts';
 
 const ExecEnvPolicy = struct('ExecEnvPolicy', {
   inherit: unitEnum(['core', 'all', 'none'] as const),
@@ -53,7 +54,7 @@ const ShellSnapshotRequest = struct('ShellSnapshotRequest', {
   shell: struct('ShellInfo', { name: string(), path: string() }),
 });
 
-const ExecMetadata = struct('ExecMetadata', { threadId: option(string()), toolCallId: option(string()) });
+const ExecMetadata = struct('ExecMetadata', { threadId: option(uuidString()), toolCallId: option(string()) });
 
 export const WireExecParams = struct('WireExecParams', {
   processId: string(),

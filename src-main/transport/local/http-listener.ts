@@ -45,7 +45,13 @@ export class LocalListener {
   private boundUrl: string | null = null;
 
   constructor(private readonly options: LocalListenerOptions) {
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES, perMessageDeflate: false });
+    // The reference ignores offered subprotocols and answers 101 without choosing one.
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: MAX_MESSAGE_BYTES,
+      perMessageDeflate: false,
+      handleProtocols: () => false,
+    });
     this.server = createServer((req, res) => {
       const decision = routeHttpRequest(req.method ?? 'GET', req.url ?? '/', req.headers);
       const answer: PlainAnswer =
