@@ -5,6 +5,9 @@ import { Method } from '../protocol/methods.ts';
 import { decodeParams, option, string, struct, unit, withDefault } from '../protocol/serde.ts';
 import { environmentInfo } from '../environment/environment-info.ts';
 import { processMethods } from './process-methods.ts';
+import { fsMethods } from '../fs/fs-methods.ts';
+import { httpMethods } from '../http/http-methods.ts';
+import { configMethods } from '../environment/config-methods.ts';
 import { RpcError, ErrorCode } from '../rpc/errors.ts';
 import { methodNotFoundMessage } from '../protocol/methods.ts';
 
@@ -60,7 +63,11 @@ function notYetServed(method: string): MethodSpec {
 export function buildMethodTable(): MethodTable {
   return new Map<string, MethodSpec>([
     ...NOT_YET_SERVED.map((method): [string, MethodSpec] => [method, notYetServed(method)]),
+    // Served methods come later and replace their not-yet-served entry.
     ...environmentMethods,
     ...processMethods,
+    ...fsMethods,
+    ...httpMethods,
+    ...configMethods,
   ]);
 }
