@@ -31,7 +31,7 @@ export class ExecServer {
     const retentionMs = options.processRetentionMs;
     this.sessions = new SessionRegistry({
       detachedTtlMs: options.detachedTtlMs,
-      makeProcessTable: (notify) => new ProcessTable({ notify, retentionMs }),
+      makeProcessTable: (notify, congested) => new ProcessTable({ notify, congested, retentionMs }),
     });
     this.methods = buildMethodTable();
   }

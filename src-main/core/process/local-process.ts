@@ -85,6 +85,9 @@ export interface LocalProcess {
   interrupt(): void;
   /** SIGKILL to the whole process group. */
   killGroup(): void;
+  /** Stops reading the child's output (it blocks once the pipe or terminal buffer is full). */
+  pauseOutput(): void;
+  resumeOutput(): void;
 }
 
 /** Spawns the child. Throws `SpawnError` (message = the reference's text) synchronously on failure. */
@@ -107,6 +110,8 @@ abstract class BaseProcess implements LocalProcess {
   constructor(protected readonly handlers: LocalProcessHandlers) {}
 
   abstract write(bytes: Buffer): void;
+  abstract pauseOutput(): void;
+  abstract resumeOutput(): void;
 
   interrupt(): void {
     if (this.hasExited) return;
@@ -162,6 +167,15 @@ class PipeProcess extends BaseProcess {
   readonly tty = false;
   readonly acceptsInput: boolean;
   private readonly child: ChildProcess;
+  private outputs: Array<{ pause(): unknown; resume(): unknown }> = [];
+
+  pauseOutput(): void {
+    for (const stream of this.outputs) stream.pause();
+  }
+
+  resumeOutput(): void {
+    for (const stream of this.outputs) stream.resume();
+  }
 
   constructor(spec: LocalProcessSpec, handlers: LocalProcessHandlers) {
     super(handlers);
@@ -189,6 +203,7 @@ class PipeProcess extends BaseProcess {
     this.acceptsInput = spec.pipeStdin;
     child.stdin?.on('error', ignore); // EPIPE once the child stops reading
     child.stdout!.on('data', (bytes: Buffer) => handlers.output('stdout', bytes));
+    this.outputs = [child.stdout!, child.stderr!];
     child.stderr!.on('data', (bytes: Buffer) => handlers.output('stderr', bytes));
     child.stdout!.on('error', ignore);
     child.stderr!.on('error', ignore);
@@ -302,6 +317,14 @@ class PtyProcess extends BaseProcess {
   readonly acceptsInput = true;
   private readonly fd: number;
   private readonly socket: ReadStream;
+
+  pauseOutput(): void {
+    this.socket.pause();
+  }
+
+  resumeOutput(): void {
+    this.socket.resume();
+  }
   private terminalOpen = true;
   private pending: Buffer[] = [];
   private retryTimer: NodeJS.Timeout | undefined;

@@ -66,7 +66,16 @@ export interface ProcessTableOptions {
   /** How long a closed process stays readable; default 80 000 ms (the 0.169.0 binary). */
   retentionMs?: number;
   onChange?: (info: ProcessInfo, event: ProcessEvent) => void;
+  /**
+   * Whether the connection that receives the notifications has too much unsent data. While it
+   * does, output reading is paused, so a flooding child blocks on its full pipe instead of
+   * filling memory. Absent (or false while detached): never pause.
+   */
+  congested?: () => boolean;
 }
+
+/** How often a paused table checks whether its connection has drained. */
+const DRAIN_POLL_MS = 5;
 
 /** Retention after `closed` observed on 0.169.0 (removed 78–80 s after closed). */
 export const DEFAULT_RETENTION_MS = 80_000;
@@ -95,11 +104,15 @@ export class ProcessTable {
   private readonly notify: Notify;
   private readonly retentionMs: number;
   private readonly onChange: ((info: ProcessInfo, event: ProcessEvent) => void) | undefined;
+  private readonly congested: (() => boolean) | undefined;
+  private readonly paused = new Set<Entry>();
+  private drainTimer: NodeJS.Timeout | undefined;
 
   constructor(options: ProcessTableOptions) {
     this.notify = options.notify;
     this.retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
     this.onChange = options.onChange;
+    this.congested = options.congested;
   }
 
   start(spec: StartSpec): { processId: string; sandboxType: 'none' } {
@@ -196,6 +209,7 @@ export class ProcessTable {
     const entry = this.entries.get(processId);
     if (entry?.state !== 'running') return { running: false };
     entry.proc!.killGroup();
+    if (this.paused.has(entry)) this.resumePaused(); // let its streams reach EOF
     return { running: true };
   }
 
@@ -213,6 +227,7 @@ export class ProcessTable {
    * whose output is still held open) and resolves once every process has exited.
    */
   async terminateAll(): Promise<void> {
+    this.resumePaused();
     const waits: Promise<void>[] = [];
     for (const entry of this.entries.values()) {
       if (entry.state === 'closed') continue;
@@ -238,6 +253,27 @@ export class ProcessTable {
     this.send('process/output', { processId: entry.processId, seq: chunk.seq, stream, chunk: bytes.toString('base64') });
     this.wake(entry);
     this.changed(entry, 'output');
+    if (this.congested?.() && entry.proc && !this.paused.has(entry)) {
+      entry.proc.pauseOutput();
+      this.paused.add(entry);
+      this.watchDrain();
+    }
+  }
+
+  private watchDrain(): void {
+    if (this.drainTimer) return;
+    this.drainTimer = setInterval(() => {
+      if (this.congested?.()) return;
+      this.resumePaused();
+    }, DRAIN_POLL_MS);
+    this.drainTimer.unref();
+  }
+
+  private resumePaused(): void {
+    clearInterval(this.drainTimer);
+    this.drainTimer = undefined;
+    for (const entry of this.paused) entry.proc?.resumeOutput();
+    this.paused.clear();
   }
 
   private handleExited(entry: Entry, exitCode: number): void {

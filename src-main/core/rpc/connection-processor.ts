@@ -43,6 +43,9 @@ export interface ConnectionProcessorOptions {
 
 const TAKEN_OVER = 'session has been resumed by another connection';
 
+/** Unsent bytes on a connection above which process output reading pauses (flow control). */
+export const OUTPUT_HIGH_WATER_BYTES = 8 * 1024 * 1024;
+
 export class ConnectionProcessor implements Attachment {
   readonly peer: string;
   clientName = '';
@@ -87,6 +90,10 @@ export class ConnectionProcessor implements Attachment {
 
   deliver(method: string, params: unknown): void {
     this.send(encodeNotification(method, params));
+  }
+
+  congested(): boolean {
+    return !this.closed && this.pipe.bufferedAmount() > OUTPUT_HIGH_WATER_BYTES;
   }
 
   /** Ends the connection the way the reference does on a protocol violation: drop it. */

@@ -4,7 +4,7 @@ import { RpcError } from '../rpc/errors.ts';
 import { SessionRegistry, type Attachment } from './session-registry.ts';
 
 function attachment(name: string, inbox: Array<[string, unknown]> = []): Attachment & { inbox: Array<[string, unknown]> } {
-  return { peer: name, clientName: name, inbox, deliver: (m, p) => inbox.push([m, p]) };
+  return { peer: name, clientName: name, inbox, deliver: (m, p) => inbox.push([m, p]), congested: () => false };
 }
 
 function isAlive(pid: number): boolean {

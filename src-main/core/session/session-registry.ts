@@ -15,6 +15,8 @@ export interface Attachment {
   deliver(method: string, params: unknown): void;
   /** A label for logs and the runtime state. */
   readonly peer: string;
+  /** True while the connection has more unsent data than it should buffer. */
+  congested(): boolean;
   readonly clientName: string;
 }
 
@@ -31,7 +33,11 @@ export interface SessionInfo {
   createdAtMs: number;
 }
 
-export type ProcessTableFactory = (notify: ProcessTableOptions['notify'], sessionId: string) => ProcessTable;
+export type ProcessTableFactory = (
+  notify: ProcessTableOptions['notify'],
+  congested: () => boolean,
+  sessionId: string,
+) => ProcessTable;
 
 export class Session {
   readonly id: string;
@@ -44,7 +50,11 @@ export class Session {
 
   constructor(id: string, makeTable: ProcessTableFactory) {
     this.id = id;
-    this.processes = makeTable((method, params) => this.attachment?.deliver(method, params), id);
+    this.processes = makeTable(
+      (method, params) => this.attachment?.deliver(method, params),
+      () => this.attachment?.congested() ?? false,
+      id,
+    );
   }
 
   get attachedTo(): Attachment | null {
@@ -82,7 +92,7 @@ export class SessionRegistry extends EventEmitter<{ changed: [SessionInfo | { se
   constructor(options: SessionRegistryOptions = {}) {
     super();
     this.detachedTtlMs = options.detachedTtlMs ?? DETACHED_SESSION_TTL_MS;
-    this.makeTable = options.makeProcessTable ?? ((notify) => new ProcessTable({ notify }));
+    this.makeTable = options.makeProcessTable ?? ((notify, congested) => new ProcessTable({ notify, congested }));
   }
 
   /** Creates a fresh session attached to `attachment`. */

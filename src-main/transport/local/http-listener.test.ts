@@ -143,3 +143,34 @@ test('invalid UTF-8 in a text frame drops the connection; in a binary frame it i
   socket.write(Buffer.from([0x81, 0x80 | 3, 0, 0, 0, 0, 0xff, 0xfe, 0xfd]));
   assert.equal(await text.closed(), 1006);
 });
+
+test('flow control: a client that stops reading stalls a flooding child; nothing is lost when it resumes', async () => {
+  const s = await start();
+  after(s.stop);
+  const client = await RpcClient.connect(s.url);
+  await client.handshake();
+  const total = 64 * 1024 * 1024;
+  let received = 0;
+  client.socket.on('message', (data) => {
+    const m = JSON.parse(data.toString());
+    if (m.method === 'process/output') received += Buffer.from(m.params.chunk, 'base64').length;
+  });
+  await client.call('process/start', {
+    processId: 'flood',
+    argv: ['head', '-c', String(total), '/dev/zero'],
+    cwd: 'file:///tmp',
+    env: { PATH: '/usr/bin:/bin' },
+    tty: false,
+  });
+  const tcp = (client.socket as any)._socket as import('node:net').Socket;
+  tcp.pause(); // the client stops reading
+  await new Promise((r) => setTimeout(r, 1500));
+  const session = s.server.sessions.all()[0]!;
+  assert.equal(session.processes.list()[0]!.state, 'running', 'the child is blocked, not finished');
+  const rssWhilePaused = process.memoryUsage().rss;
+  tcp.resume();
+  await client.waitForNotification('process/closed', () => true, 30_000);
+  assert.equal(received, total, 'every byte arrived');
+  assert.ok(rssWhilePaused < 1024 * 1024 * 1024, 'memory stayed bounded while the client was stalled');
+  client.terminate();
+});
