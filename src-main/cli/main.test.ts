@@ -3,15 +3,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { RpcClient } from '../testkit/rpc-client.ts';
 import { execDeskBin, startServer } from '../testkit/server-process.ts';
+import { isAlive } from '../core/process/test-support.ts';
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function gone(pid: number, timeoutMs = 3000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
@@ -77,22 +70,24 @@ test('stdio mode: newline-delimited JSON, no banner, EOF ends the server and its
   child.stdin.write('{bad\n');
   const bad = await waitLine((m) => m.id === -1);
   assert.equal(bad.error.message, 'failed to parse JSON-RPC message from exec-server stdio: key must be a string at line 1 column 2');
-  child.stdin.write(JSON.stringify({ id: 2, method: 'process/start', params: { processId: 's', argv: ['sleep', '60'], cwd: 'file:///tmp', env: { PATH: '/usr/bin:/bin' }, tty: false } }) + '\n');
+  child.stdin.write(
+    JSON.stringify({
+      id: 2,
+      method: 'process/start',
+      params: { processId: 's', argv: ['/bin/sh', '-c', 'echo $$; exec sleep 60'], cwd: 'file:///tmp', env: { PATH: '/usr/bin:/bin' }, tty: false },
+    }) + '\n',
+  );
   await waitLine((m) => m.id === 2);
-  child.stdin.write(JSON.stringify({ id: 3, method: 'process/read', params: { processId: 's' } }) + '\n');
-  await waitLine((m) => m.id === 3);
+  const output = await waitLine((m) => m.method === 'process/output');
+  const pid = Number(Buffer.from(output.params.chunk, 'base64').toString().trim());
+  assert.ok(isAlive(pid));
   const code = await new Promise<number | null>((resolve) => {
     child.on('exit', (c) => resolve(c));
     child.stdin.end();
   });
   assert.equal(code, 0);
   assert.equal(lines[0].id, 1, 'the first stdout line is the first response, no banner');
-  const pgrep = spawn('pgrep', ['-f', '^sleep 60$']);
-  let found = '';
-  pgrep.stdout.on('data', (d) => (found += d));
-  await new Promise((r) => pgrep.on('exit', r));
-  // the sleep we started must be gone; other tests' sleeps may exist, so only check ours via the server's exit
-  assert.ok(code === 0);
+  assert.ok(await gone(pid), 'EOF on stdin killed the process');
 });
 
 test('--exit-on-stdin-close stops a websocket server when its stdin closes', async () => {

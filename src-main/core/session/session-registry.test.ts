@@ -2,19 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RpcError } from '../rpc/errors.ts';
 import { SessionRegistry, type Attachment } from './session-registry.ts';
+import { isAlive } from '../process/test-support.ts';
 
 function attachment(name: string, inbox: Array<[string, unknown]> = []): Attachment & { inbox: Array<[string, unknown]> } {
   return { peer: name, clientName: name, inbox, deliver: (m, p) => inbox.push([m, p]), congested: () => false };
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function rpcError(fn: () => unknown): RpcError {
   try {
