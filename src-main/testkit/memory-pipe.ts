@@ -10,8 +10,8 @@ export class MemoryPipe implements MessagePipe {
   private closeHandlers: Array<() => void> = [];
   private waiters: Array<{ match: (m: any) => boolean; resolve: (m: any) => void }> = [];
 
-  send(text: string): void {
-    const message = JSON.parse(text);
+  send(data: string | Buffer): void {
+    const message = JSON.parse(data.toString());
     this.sent.push(message);
     this.waiters = this.waiters.filter((w) => (w.match(message) ? (w.resolve(message), false) : true));
   }

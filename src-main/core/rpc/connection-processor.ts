@@ -102,8 +102,8 @@ export class ConnectionProcessor implements Attachment {
     this.handleClose();
   }
 
-  private send(text: string): void {
-    if (!this.closed) this.pipe.send(text);
+  private send(message: string | Buffer): void {
+    if (!this.closed) this.pipe.send(message);
   }
 
   private async pump(): Promise<void> {

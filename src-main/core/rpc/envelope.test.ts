@@ -70,3 +70,14 @@ test('encoders emit the reference member order and no jsonrpc member', () => {
   assert.equal(encodeError(2, -32603, 'x', { d: 1 }), '{"error":{"code":-32603,"message":"x","data":{"d":1}},"id":2}');
   assert.equal(encodeNotification('process/closed', { processId: 'p', seq: 2 }), '{"method":"process/closed","params":{"processId":"p","seq":2}}');
 });
+
+test('process/output is encoded as bytes, identical to the generic text', () => {
+  for (const params of [
+    { processId: 'p1', seq: 7, stream: 'stdout', chunk: Buffer.from('héllo\n').toString('base64') },
+    { processId: 'quote"é\u2028\\', seq: 1, stream: 'pty', chunk: '' },
+  ]) {
+    const bytes = encodeNotification('process/output', params);
+    assert.ok(Buffer.isBuffer(bytes));
+    assert.equal(bytes.toString('utf8'), `{"method":"process/output","params":${JSON.stringify(params)}}`);
+  }
+});

@@ -147,8 +147,32 @@ export function encodeError(id: RequestId, code: number, message: string, data?:
   return `{"error":${JSON.stringify(error)},"id":${idText(id)}}`;
 }
 
-export function encodeNotification(method: string, params: unknown): string {
+export function encodeNotification(method: string, params: unknown): string | Buffer {
+  if (method === 'process/output') return encodeOutputNotification(params as OutputParams);
   return `{"method":${JSON.stringify(method)},"params":${JSON.stringify(params ?? null)}}`;
+}
+
+interface OutputParams {
+  processId: string;
+  seq: number;
+  stream: string;
+  /** Standard base64: never needs JSON escaping. */
+  chunk: string;
+}
+
+/**
+ * `process/output` is the one hot message: building it as bytes, with the base64 chunk copied
+ * in as Latin-1, avoids JSON.stringify scanning and a UTF-8 transcode of every chunk (it more
+ * than doubled output throughput). The text is identical to the generic encoding.
+ */
+function encodeOutputNotification(p: OutputParams): Buffer {
+  const head = `{"method":"process/output","params":{"processId":${JSON.stringify(p.processId)},"seq":${p.seq},"stream":${JSON.stringify(p.stream)},"chunk":"`;
+  const headLength = Buffer.byteLength(head);
+  const out = Buffer.allocUnsafe(headLength + p.chunk.length + 3);
+  out.write(head, 0, 'utf8');
+  out.write(p.chunk, headLength, 'latin1');
+  out.write('"}}', headLength + p.chunk.length, 'latin1');
+  return out;
 }
 
 /** The id the reference uses when it cannot tell which request a malformed message was. */

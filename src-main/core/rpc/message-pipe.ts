@@ -12,8 +12,8 @@ export interface MessagePipe {
   readonly parseErrorLabel: string;
   /** A short description for logs and the runtime state (`local 127.0.0.1:4242`, `stdio`). */
   readonly peer: string;
-  /** Sends one serialized JSON-RPC message. Ignored once the pipe is closed. */
-  send(text: string): void;
+  /** Sends one serialized JSON-RPC message (text, or its UTF-8 bytes). Ignored once closed. */
+  send(message: string | Buffer): void;
   /** Registers the single consumer of incoming messages (text, or bytes of a binary frame). */
   onMessage(handler: (data: string | Buffer) => void): void;
   /** Registers a callback for the end of the pipe, whoever ended it. */

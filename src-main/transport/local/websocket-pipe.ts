@@ -26,8 +26,9 @@ export class WebSocketPipe implements MessagePipe {
     socket.on('error', () => socket.terminate());
   }
 
-  send(text: string): void {
-    if (this.socket.readyState === this.socket.OPEN) this.socket.send(text);
+  send(message: string | Buffer): void {
+    // Always a text frame, as the reference sends, even when handed UTF-8 bytes.
+    if (this.socket.readyState === this.socket.OPEN) this.socket.send(message, { binary: false });
   }
 
   onMessage(handler: (data: string | Buffer) => void): void {

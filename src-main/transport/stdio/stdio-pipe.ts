@@ -7,6 +7,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { MessagePipe } from '../../core/rpc/message-pipe.ts';
 
 export const MAX_STDIO_LINE_BYTES = 64 * 1024 * 1024;
+const NEWLINE = Buffer.from('\n');
 
 export class StdioPipe implements MessagePipe {
   readonly parseErrorLabel = 'JSON-RPC message from exec-server stdio';
@@ -28,8 +29,10 @@ export class StdioPipe implements MessagePipe {
     output.on('error', () => this.finish());
   }
 
-  send(text: string): void {
-    if (!this.ended) this.output.write(text + '\n');
+  send(message: string | Buffer): void {
+    if (this.ended) return;
+    if (typeof message === 'string') this.output.write(message + '\n');
+    else this.output.write(Buffer.concat([message, NEWLINE]));
   }
 
   onMessage(handler: (data: string) => void): void {
