@@ -168,6 +168,11 @@ export interface Scenario {
   server?: ServerSpec;
   /** Hard limit for one run; default 8 s (scenarios are meant to take < 3 s). */
   timeoutMs?: number;
+  /**
+   * Long-timer scenario (≈ 80 s waits): run once per server with no determinism double-run; the test file
+   * runs it against both servers in parallel, alongside the other scenarios.
+   */
+  once?: boolean;
   run(ctx: ScenarioContext): Promise<void>;
 }
 

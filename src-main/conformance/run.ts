@@ -42,8 +42,10 @@ try {
   for (const s of chosen) {
     const kinds: ServerKind[] = which === 'both' ? ['reference', 'exec-desk'] : [which as ServerKind];
     const results = [];
+    // Long-timer scenarios run on both servers at once (each takes ≈ 85 s).
+    const parallel = s.once ? new Map(kinds.map((kind) => [kind, runScenario(s, kind, pool)] as const)) : undefined;
     for (const kind of kinds) {
-      const r = await runScenario(s, kind, pool);
+      const r = await (parallel?.get(kind) ?? runScenario(s, kind, pool));
       console.log(renderTranscript(r.transcript));
       console.log(`# (${r.durationMs} ms${r.error ? `, error: ${r.error}` : ''})\n`);
       results.push(r);

@@ -44,4 +44,38 @@ const twoLanes: Scenario = {
   },
 };
 
-export const concurrencyScenarios: Scenario[] = [inline, twoLanes];
+const threeLanes: Scenario = {
+  name: 'concurrency/three-lanes',
+  spec: '§5',
+  description:
+    '--concurrent-requests 3: three long-polls hold the three ordinary slots, a fourth ordinary request waits for the first free one, control-lane requests answer at once',
+  server: { key: 'concurrent-3', flags: () => ['--concurrent-requests', '3'] },
+  async run(ctx) {
+    const c = await ctx.connect();
+    await c.handshake();
+    await c.sh('idle', 'read x', { pipeStdin: true });
+    await c.sh('victim', 'read x', { pipeStdin: true });
+    // t=0: three long-polls take the three ordinary slots (they end at 800, 1400 and 1700 ms).
+    const polls = [
+      c.read('idle', { afterSeq: 0, waitMs: 800 }),
+      c.read('idle', { afterSeq: 0, waitMs: 1400 }),
+      c.read('idle', { afterSeq: 0, waitMs: 1700 }),
+    ];
+    await ctx.sleep(150);
+    // t=150: a fourth ordinary request waits for the slot freed at 800 ms and ends at ≈ 1100 ms (with a free
+    // slot it would end at ≈ 450 ms, before the first poll). Only one is queued: which of two queued requests
+    // gets a freed slot is a race in the reference.
+    const queued = c.read('idle', { afterSeq: 0, waitMs: 300 });
+    // Control lane, one at a time so that two quick answers never race; all answered before 450 ms.
+    await c.request('environment/status');
+    await c.request('environment/info');
+    await c.request('process/signal', { processId: 'nope', signal: 'interrupt' });
+    await c.terminateProcess('victim');
+    await Promise.all([...polls, queued]);
+    await c.waitClosed('victim');
+    await c.terminateProcess('idle');
+    await c.waitClosed('idle');
+  },
+};
+
+export const concurrencyScenarios: Scenario[] = [inline, twoLanes, threeLanes];

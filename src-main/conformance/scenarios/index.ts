@@ -5,13 +5,18 @@ import { concurrencyScenarios } from './concurrency.ts';
 import { envelopeScenarios } from './envelope.ts';
 import { environmentScenarios } from './environment.ts';
 import { lifecycleScenarios } from './lifecycle.ts';
+import { limitScenarios } from './limits.ts';
 import { processScenarios } from './processes.ts';
 import { sandboxScenarios } from './sandbox.ts';
 import { sessionScenarios } from './sessions.ts';
+import { stdioScenarios } from './stdio.ts';
+import { timerScenarios } from './timers.ts';
 import { transportScenarios } from './transport.ts';
 
 export const scenarios: Scenario[] = [
   ...transportScenarios,
+  ...limitScenarios,
+  ...stdioScenarios,
   ...envelopeScenarios,
   ...lifecycleScenarios,
   ...sessionScenarios,
@@ -20,6 +25,7 @@ export const scenarios: Scenario[] = [
   ...environmentScenarios,
   ...authScenarios,
   ...sandboxScenarios,
+  ...timerScenarios,
 ];
 
 export function findScenarios(pattern: string): Scenario[] {

@@ -40,3 +40,12 @@ test('a line longer than the limit ends the connection', () => {
   assert.equal(s.closed(), 1);
   assert.deepEqual(s.lines, []);
 });
+
+test('a line that is not UTF-8 ends the connection, as on the reference', () => {
+  const s = setup();
+  s.input.write('{"a":1}\n');
+  s.input.write(Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d, 0x0a]));
+  s.input.write('{"b":2}\n');
+  assert.deepEqual(s.lines, ['{"a":1}']);
+  assert.equal(s.closed(), 1);
+});

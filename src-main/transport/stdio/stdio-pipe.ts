@@ -1,8 +1,9 @@
 /**
  * `--listen stdio`: one connection of newline-delimited JSON on stdin/stdout (local-protocol.md
- * §1.8). Blank lines are skipped, `\r\n` is accepted, a line over 64 MiB ends the connection,
- * EOF on stdin ends it.
+ * §1.8). Blank lines are skipped, `\r\n` is accepted; a line over 64 MiB or one that is not
+ * UTF-8 ends the connection, and so does EOF on stdin.
  */
+import { isUtf8 } from 'node:buffer';
 import type { Readable, Writable } from 'node:stream';
 import type { MessagePipe } from '../../core/rpc/message-pipe.ts';
 
@@ -70,6 +71,8 @@ export class StdioPipe implements MessagePipe {
     this.pending = [];
     this.pendingBytes = 0;
     if (line.length > this.maxLineBytes) return this.finish();
+    // As with an invalid text frame on a websocket, a line that is not UTF-8 ends the connection.
+    if (!isUtf8(line)) return this.finish();
     let text = line.toString('utf8');
     if (text.endsWith('\r')) text = text.slice(0, -1);
     if (text.trim() === '') return;
@@ -79,7 +82,7 @@ export class StdioPipe implements MessagePipe {
   private finish(): void {
     if (this.ended) return;
     this.ended = true;
-    this.input.pause();
+    this.input.destroy();
     for (const handler of this.closeHandlers) handler();
   }
 }
