@@ -43,7 +43,7 @@ export const CAPABILITIES: Capabilities = {
   fsWatchMissing: false,
   capabilityDiscoveryV2: false,
   environmentConfigRead: false,
-  httpHeaderEnvVars: false,
+  httpHeaderEnvVars: true,
   sandboxedFileStreaming: false,
   fileWriteStreaming: false,
   shellSnapshotV2: false,
