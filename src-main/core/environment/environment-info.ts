@@ -41,8 +41,8 @@ export const CAPABILITIES: Capabilities = {
   credentialMaskingCustomProviders: false,
   capabilityDiscoverySandbox: false,
   fsWatchMissing: false,
-  capabilityDiscoveryV2: false,
-  environmentConfigRead: false,
+  capabilityDiscoveryV2: true,
+  environmentConfigRead: true,
   httpHeaderEnvVars: true,
   sandboxedFileStreaming: false,
   fileWriteStreaming: false,
@@ -93,6 +93,17 @@ function providerId(): string {
   return `sha256:${digest}`;
 }
 
+/** $HOME, or the passwd home when HOME is unset or empty (as the reference falls back). */
+function userHome(): string {
+  const home = homedir();
+  if (home) return home;
+  try {
+    return userInfo().homedir || '/';
+  } catch {
+    return '/';
+  }
+}
+
 function platformOs(): string {
   switch (process.platform) {
     case 'darwin':
@@ -112,7 +123,7 @@ export function environmentInfo(capabilities: Capabilities = CAPABILITIES): Envi
     executorVersion: COMPATIBLE_EXECUTOR_VERSION,
     providerId: cachedProviderId ??= providerId(),
     cwd: toPathUri(process.cwd()),
-    userHomeDir: toPathUri(homedir()),
+    userHomeDir: toPathUri(userHome()),
     platformOs: platformOs(),
     prependPathDirs: [],
     temporaryDirectories: tmpEnv ? [toPathUri(tmpEnv)] : [],

@@ -123,6 +123,11 @@ const PolicyContext = struct('WireFileSystemPolicyContext', {
   workspaceRoots: option(seq(pathUri())),
 });
 
+/** The `permissions` member (`ExecPermissionProfile`), for other sandbox context shapes. */
+export function permissionProfile() {
+  return custom('internally tagged enum ExecPermissionProfile', decodePermissions);
+}
+
 /** `WireFileSystemSandboxContext`, as 0.169.0 decodes it. */
 export const SandboxContext = struct('WireFileSystemSandboxContext', {
   permissions: custom('internally tagged enum ExecPermissionProfile', decodePermissions),
