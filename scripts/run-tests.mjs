@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { generateProto } from './gen-proto.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -19,11 +20,14 @@ function collect(dir, out) {
   return out;
 }
 
+// The relay frame code is generated from proto/relay.proto (gitignored output).
+generateProto({ ifStale: true });
+
 const args = process.argv.slice(2);
 const files = args.length > 0 ? args : collect(join(root, 'src-main'), []).sort();
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=120000', ...files],
+  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=900000', ...files],
   { cwd: root, stdio: 'inherit' },
 );
 process.exit(result.status ?? 1);
