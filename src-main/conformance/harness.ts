@@ -43,6 +43,8 @@ export interface ServerSpec {
   flags?: (fixtures: string) => string[];
   /** Writes files the flags refer to (token files, secrets) into `fixtures`. */
   setup?: (fixtures: string) => void;
+  /** Extra environment for this server (e.g. HOME / CODEX_HOME inside `fixtures`), over serverEnvironment(). */
+  env?: (fixtures: string) => Record<string, string>;
 }
 
 export const DEFAULT_SERVER: ServerSpec = { key: 'default' };
@@ -131,7 +133,8 @@ export class ServerPool {
     const fixtures = this.fixturesFor(spec);
     spec.setup?.(fixtures);
     const args = ['--listen', 'ws://127.0.0.1:0', ...(spec.flags?.(fixtures) ?? [])];
-    const started = await startServer(kind, { args, env: serverEnvironment(), cwd: this.serverCwd });
+    const env = { ...serverEnvironment(), ...(spec.env?.(fixtures) ?? {}) };
+    const started = await startServer(kind, { args, env, cwd: this.serverCwd });
     liveChildren.add(started);
     started.child.once('exit', () => liveChildren.delete(started));
     const port = Number(new URL(started.url).port);

@@ -4,6 +4,9 @@ import { authScenarios } from './auth.ts';
 import { concurrencyScenarios } from './concurrency.ts';
 import { envelopeScenarios } from './envelope.ts';
 import { environmentScenarios } from './environment.ts';
+import { environmentConfigScenarios } from './environment-config.ts';
+import { fsScenarios } from './fs.ts';
+import { httpScenarios } from './http.ts';
 import { lifecycleScenarios } from './lifecycle.ts';
 import { limitScenarios } from './limits.ts';
 import { processScenarios } from './processes.ts';
@@ -23,6 +26,9 @@ export const scenarios: Scenario[] = [
   ...concurrencyScenarios,
   ...processScenarios,
   ...environmentScenarios,
+  ...environmentConfigScenarios,
+  ...fsScenarios,
+  ...httpScenarios,
   ...authScenarios,
   ...sandboxScenarios,
   ...timerScenarios,

@@ -5,7 +5,7 @@
  * order (responses `id, result`; errors `error, id`; notifications `method, params`).
  */
 
-import { inputKeyOrder, JsonFloat } from './json-text.ts';
+import { inputKeyOrder, JsonFloat, stringifyJson } from './json-text.ts';
 
 /** A request id: an i64 or a string. Integers beyond 2^53 stay exact as bigint. */
 export type RequestId = number | bigint | string;
@@ -138,7 +138,24 @@ function idText(id: RequestId): string {
   return typeof id === 'string' ? JSON.stringify(id) : String(id);
 }
 
-export function encodeResult(id: RequestId, result: unknown): string {
+/**
+ * A result already serialized as one JSON value in bytes. Hot paths (fs/readFile, fs/readBlock)
+ * use it so megabytes of base64 are neither scanned by JSON.stringify nor transcoded again.
+ */
+export class RawJson {
+  constructor(readonly bytes: Buffer) {}
+}
+
+export function encodeResult(id: RequestId, result: unknown): string | Buffer {
+  if (result instanceof RawJson) {
+    const head = `{"id":${idText(id)},"result":`;
+    const headLength = Buffer.byteLength(head);
+    const out = Buffer.allocUnsafe(headLength + result.bytes.length + 1);
+    out.write(head, 0, 'utf8');
+    result.bytes.copy(out, headLength);
+    out[out.length - 1] = 0x7d; // }
+    return out;
+  }
   return `{"id":${idText(id)},"result":${JSON.stringify(result ?? null)}}`;
 }
 
@@ -149,7 +166,8 @@ export function encodeError(id: RequestId, code: number, message: string, data?:
 
 export function encodeNotification(method: string, params: unknown): string | Buffer {
   if (method === 'process/output') return encodeOutputNotification(params as OutputParams);
-  return `{"method":${JSON.stringify(method)},"params":${JSON.stringify(params ?? null)}}`;
+  // stringifyJson writes bigints exactly (u64 ids such as fs/missingChanged's watchId).
+  return `{"method":${JSON.stringify(method)},"params":${stringifyJson(params ?? null)}}`;
 }
 
 interface OutputParams {
