@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeEnvelope, encodeError, encodeNotification, encodeResult } from './envelope.ts';
+import { decodeEnvelope, encodeError, encodeNotification, encodeResult, RawJson } from './envelope.ts';
 
 // Expected reasons were observed on codex exec-server 0.169.0 by sending each shape raw.
 const malformed: Array<[unknown, string]> = [
@@ -80,4 +80,17 @@ test('process/output is encoded as bytes, identical to the generic text', () => 
     assert.ok(Buffer.isBuffer(bytes));
     assert.equal(bytes.toString('utf8'), `{"method":"process/output","params":${JSON.stringify(params)}}`);
   }
+});
+
+test('a RawJson result is framed in place when it has room, and copied when it has not', () => {
+  const json = '{"chunk":"AAEC","eof":false}';
+  const roomy = Buffer.alloc(64 + json.length + 1);
+  roomy.write(json, 64, 'latin1');
+  const inPlace = encodeResult('req-1', new RawJson(roomy, 64, 64 + json.length)) as Buffer;
+  assert.equal(inPlace.toString(), `{"id":"req-1","result":${json}}`);
+  assert.equal(inPlace.buffer, roomy.buffer, 'no copy of the payload');
+  const tight = Buffer.from(json);
+  const longId = 'x'.repeat(100);
+  assert.equal(encodeResult(longId, new RawJson(tight)).toString(), `{"id":"${longId}","result":${json}}`);
+  assert.equal(tight.toString(), json, 'the producer buffer is untouched when copied');
 });

@@ -141,19 +141,38 @@ function idText(id: RequestId): string {
 /**
  * A result already serialized as one JSON value in bytes. Hot paths (fs/readFile, fs/readBlock)
  * use it so megabytes of base64 are neither scanned by JSON.stringify nor transcoded again.
+ * The JSON sits at `buffer[start..end)`; a producer may leave room before `start` and one byte
+ * after `end`, so the envelope is written around it in place instead of copying the payload.
  */
 export class RawJson {
-  constructor(readonly bytes: Buffer) {}
+  constructor(
+    readonly buffer: Buffer,
+    readonly start = 0,
+    readonly end = buffer.length,
+  ) {}
+
+  get bytes(): Buffer {
+    return this.buffer.subarray(this.start, this.end);
+  }
 }
+
+/** Room a RawJson producer should leave before its JSON for `{"id":…,"result":`. */
+export const RAW_JSON_HEADROOM = 64;
 
 export function encodeResult(id: RequestId, result: unknown): string | Buffer {
   if (result instanceof RawJson) {
     const head = `{"id":${idText(id)},"result":`;
     const headLength = Buffer.byteLength(head);
-    const out = Buffer.allocUnsafe(headLength + result.bytes.length + 1);
+    const { buffer, start, end } = result;
+    if (headLength <= start && end < buffer.length) {
+      buffer.write(head, start - headLength, 'utf8');
+      buffer[end] = 0x7d; // }
+      return buffer.subarray(start - headLength, end + 1);
+    }
+    const out = Buffer.allocUnsafe(headLength + (end - start) + 1);
     out.write(head, 0, 'utf8');
-    result.bytes.copy(out, headLength);
-    out[out.length - 1] = 0x7d; // }
+    buffer.copy(out, headLength, start, end);
+    out[out.length - 1] = 0x7d;
     return out;
   }
   return `{"id":${idText(id)},"result":${JSON.stringify(result ?? null)}}`;

@@ -1,0 +1,661 @@
+/**
+ * fs/* read benchmark: exec-desk side by side with the reference `codex exec-server` (0.169.0),
+ * in one run, on loopback only.
+ *
+ *   node --import tsx bench/fs-bench.ts [--mib N] [--runs N]
+ *
+ * 1. A temp file of <mib> MiB (default 256) is written from one 1 MiB random block, repeated, with
+ *    the block index stamped into the first 8 bytes of each block (so misordered chunks change the
+ *    hash). Its SHA-256 is computed while writing. A small warm-up file (≤ 16 MiB) is written too.
+ * 2. Both servers are started, one connection each (initialize + initialized).
+ * 3. Per server, alternating (ABBA-ish: order flips every run), <runs> runs (default 3) of
+ *    (a) `fs/readFile` of the whole file (send → response), and
+ *    (b) `fs/open` (mode "read") → sequential 1 MiB `fs/readBlock` until `eof` → `fs/close`
+ *        (open send → close response).
+ *    One unrecorded warm-up of each on the small file first.
+ * 4. Every run's decoded byte count and SHA-256 must match the file; otherwise the run fails.
+ *    The base64 payload is located in the raw frame (no JSON parse of the megabytes) and decoded +
+ *    hashed after the timed section, in 4 MiB slices (no giant strings).
+ * 5. Markdown table (median MB/s, MB = 1e6 bytes) with ratio exec-desk / reference and PASS/MISS
+ *    against ≥ 1.0×; JSON in bench/results/fs-latest.json.
+ *
+ * Every wait has a timeout; servers are SIGTERMed (then SIGKILLed) on every way out, and the temp
+ * directory is removed in `finally` and on SIGINT/SIGTERM.
+ * Flags not listed above: --timeout-ms N (per small request), --json PATH, --desk-bin PATH.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import WebSocket from 'ws';
+
+// ---------------------------------------------------------------------------------------------
+// Options
+
+interface Options {
+  mib: number;
+  runs: number;
+  timeoutMs: number;
+  deskBin: string;
+  jsonPath: string;
+}
+
+const projectRoot = fileURLToPath(new URL('../', import.meta.url));
+const execDeskBin = `${projectRoot}bin/exec-desk.mjs`;
+const referenceBin = `${projectRoot}node_modules/.bin/codex`;
+const MIB = 1_048_576;
+const BLOCK = MIB; // fs/readBlock len (the protocol maximum)
+
+function usage(message: string): never {
+  process.stderr.write(`${message}\nusage: node --import tsx bench/fs-bench.ts [--mib N] [--runs N] [--timeout-ms N] [--desk-bin PATH] [--json PATH]\n`);
+  process.exit(2);
+}
+
+function parseOptions(argv: string[]): Options {
+  const o: Options = { mib: 256, runs: 3, timeoutMs: 10_000, deskBin: execDeskBin, jsonPath: `${projectRoot}bench/results/fs-latest.json` };
+  const int = (flag: string, value: string | undefined, min: number): number => {
+    const n = Number(value);
+    if (value === undefined || !Number.isInteger(n) || n < min) usage(`${flag} needs an integer >= ${min}`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    const next = () => argv[++i];
+    switch (flag) {
+      case '--mib':
+        o.mib = int(flag, next(), 1);
+        break;
+      case '--runs':
+        o.runs = int(flag, next(), 1);
+        break;
+      case '--timeout-ms':
+        o.timeoutMs = int(flag, next(), 100);
+        break;
+      case '--desk-bin':
+        o.deskBin = next() ?? usage('--desk-bin needs a path');
+        break;
+      case '--json':
+        o.jsonPath = next() ?? usage('--json needs a path');
+        break;
+      case '-h':
+      case '--help':
+        usage('fs/* read benchmark: exec-desk vs the reference codex exec-server');
+      default:
+        usage(`unknown flag ${flag}`);
+    }
+  }
+  return o;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers
+
+const now = () => performance.now();
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+function withTimeout<T>(what: string, ms: number, work: (resolve: (v: T) => void, reject: (e: Error) => void) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
+    work(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
+  });
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  const mid = (s.length - 1) / 2;
+  return (s[Math.floor(mid)]! + s[Math.ceil(mid)]!) / 2;
+}
+
+/** utime+stime (seconds) of a process and all its live descendants. */
+function treeCpuSeconds(rootPid: number): number {
+  const tick = 100; // USER_HZ on Linux
+  const parent = new Map<number, number>();
+  const cpu = new Map<number, number>();
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return NaN;
+  }
+  for (const name of entries) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'latin1');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      parent.set(Number(name), Number(fields[1]));
+      cpu.set(Number(name), (Number(fields[11]) + Number(fields[12])) / tick);
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  let total = 0;
+  for (const [pid, seconds] of cpu) {
+    for (let p: number | undefined = pid; p !== undefined && p > 1; p = parent.get(p)) {
+      if (p === rootPid) {
+        total += seconds;
+        break;
+      }
+    }
+  }
+  return total;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Test files (temp dir, always removed)
+
+interface TestFile {
+  path: string;
+  uri: string;
+  bytes: number;
+  sha256: string;
+}
+
+let tempDir: string | null = null;
+
+function removeTemp(): void {
+  if (tempDir === null) return;
+  try {
+    rmSync(tempDir, { recursive: true, force: true });
+  } catch {
+    /* best effort */
+  }
+  tempDir = null;
+}
+
+function writeTestFile(dir: string, name: string, mib: number, block: Buffer): TestFile {
+  const path = join(dir, name);
+  const hash = createHash('sha256');
+  const fd = openSync(path, 'w');
+  try {
+    const buf = Buffer.from(block);
+    for (let i = 0; i < mib; i++) {
+      buf.writeBigUInt64LE(BigInt(i), 0);
+      hash.update(buf);
+      let off = 0;
+      while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return { path, uri: pathToFileURL(path).href, bytes: mib * MIB, sha256: hash.digest('hex') };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Servers (same pattern as process-bench.ts)
+
+type Kind = 'reference' | 'exec-desk';
+const KINDS: Kind[] = ['reference', 'exec-desk'];
+
+interface Server {
+  kind: Kind;
+  url: string;
+  child: ChildProcess;
+  stderr(): string;
+  stop(): Promise<void>;
+}
+
+const liveServers = new Set<ChildProcess>();
+
+function killAllSync(): void {
+  for (const child of liveServers) {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  }
+}
+
+process.on('exit', () => {
+  killAllSync();
+  removeTemp();
+});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    process.stderr.write(`\n${signal}: stopping servers, removing temp files\n`);
+    killAllSync();
+    removeTemp();
+    process.exit(130);
+  });
+}
+
+async function startServer(kind: Kind, opts: Options): Promise<Server> {
+  const listen = ['--listen', 'ws://127.0.0.1:0'];
+  const [command, args] = kind === 'reference' ? [referenceBin, ['exec-server', ...listen]] : [process.execPath, [opts.deskBin, ...listen]];
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS; // never leak the bench's own loader flags into a server
+  const child = spawn(command, args, { cwd: projectRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  liveServers.add(child);
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    if (stderr.length < 65_536) stderr += d.toString();
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.once('exit', () => liveServers.delete(child));
+
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    await exited;
+    clearTimeout(timer);
+  };
+
+  try {
+    const url = await withTimeout<string>(`${kind} printing its URL`, 20_000, (resolve, reject) => {
+      let buffered = '';
+      child.stdout!.on('data', (d: Buffer) => {
+        buffered += d.toString();
+        const nl = buffered.indexOf('\n');
+        if (nl >= 0) resolve(buffered.slice(0, nl).trim());
+      });
+      child.once('error', reject);
+      child.once('exit', (code) => reject(new Error(`${kind} exited (${code}) before printing its URL: ${stderr}`)));
+    });
+    if (!/^ws:\/\/127\.0\.0\.1:\d+$/.test(url)) throw new Error(`${kind} printed an unexpected URL: ${url}`);
+    return { kind, url, child, stderr: () => stderr, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lean JSON-RPC client. Large response frames are not JSON-parsed whole: the base64 payload
+// ("dataBase64" / "chunk") is cut out of the raw frame and the small remainder is parsed.
+
+interface Reply {
+  result: Record<string, unknown>;
+  /** The base64 payload as raw bytes (a view into the frame), or null if the result had none. */
+  payload: Buffer | null;
+  at: number;
+}
+
+interface Pending {
+  resolve(reply: Reply): void;
+  reject(err: Error): void;
+}
+
+const PAYLOAD_KEYS = [Buffer.from('"dataBase64":"'), Buffer.from('"chunk":"')];
+const RAW_THRESHOLD = 64 * 1024;
+
+class LeanClient {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private failure: Error | null = null;
+
+  private constructor(private readonly ws: WebSocket) {
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      const at = now();
+      if (isBinary) return this.fail(new Error('server sent a binary frame'));
+      let message: { id?: number; method?: string; result?: Record<string, unknown>; error?: { code: number; message: string } };
+      let payload: Buffer | null = null;
+      try {
+        if (data.length > RAW_THRESHOLD) {
+          let cut: [number, number] | null = null;
+          for (const key of PAYLOAD_KEYS) {
+            const k = data.indexOf(key);
+            if (k < 0) continue;
+            const start = k + key.length;
+            const end = data.indexOf(0x22, start);
+            if (end > start) cut = [start, end];
+            break;
+          }
+          if (cut) {
+            payload = data.subarray(cut[0], cut[1]);
+            message = JSON.parse(data.toString('latin1', 0, cut[0]) + data.toString('latin1', cut[1]));
+          } else {
+            message = JSON.parse(data.toString('utf8'));
+          }
+        } else {
+          message = JSON.parse(data.toString('utf8'));
+        }
+      } catch (err) {
+        return this.fail(new Error(`unparseable frame (${data.length} bytes): ${(err as Error).message}`));
+      }
+      if (message.method !== undefined) return; // no notifications expected for fs/*
+      const p = this.pending.get(message.id as number);
+      if (!p) return this.fail(new Error(`response for unknown id ${message.id}`));
+      this.pending.delete(message.id as number);
+      if (message.error) return p.reject(new Error(`rpc error ${message.error.code}: ${message.error.message}`));
+      const result = message.result ?? {};
+      if (payload === null) {
+        const inline = result.dataBase64 ?? result.chunk;
+        if (typeof inline === 'string') payload = Buffer.from(inline, 'latin1');
+      }
+      p.resolve({ result, payload, at });
+    });
+    ws.on('close', () => this.fail(new Error('connection closed')));
+    ws.on('error', (err) => this.fail(err));
+  }
+
+  static connect(url: string, timeoutMs: number): Promise<LeanClient> {
+    return withTimeout(`connecting to ${url}`, timeoutMs, (resolve, reject) => {
+      const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: 1024 * MIB });
+      ws.once('open', () => resolve(new LeanClient(ws)));
+      ws.once('error', reject);
+    });
+  }
+
+  private fail(err: Error): void {
+    if (this.failure) return;
+    this.failure = err;
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+  }
+
+  request(method: string, params: unknown, timeoutMs: number): { sentAt: number; reply: Promise<Reply> } {
+    const id = this.nextId++;
+    const reply = withTimeout<Reply>(`${method} response`, timeoutMs, (resolve, reject) => {
+      if (this.failure) return reject(this.failure);
+      this.pending.set(id, { resolve, reject });
+    });
+    reply.catch(() => this.pending.delete(id));
+    const text = JSON.stringify({ id, method, params });
+    const sentAt = now();
+    this.ws.send(text);
+    return { sentAt, reply };
+  }
+
+  notify(method: string, params: unknown): void {
+    this.ws.send(JSON.stringify({ method, params }));
+  }
+
+  async handshake(timeoutMs: number): Promise<void> {
+    await this.request('initialize', { clientName: 'exec-desk-fs-bench' }, timeoutMs).reply;
+    this.notify('initialized', {});
+  }
+
+  close(): void {
+    this.ws.terminate();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Verification: decode base64 payloads in 4 MiB slices and hash (after the timed section).
+
+function decodeAndHash(payloads: Buffer[]): { bytes: number; sha256: string; problem: string | null } {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  let problem: string | null = null;
+  const SLICE = 4 * MIB; // multiple of 4 base64 chars
+  for (const [i, p] of payloads.entries()) {
+    if (p.length % 4 !== 0 && problem === null) problem = `payload ${i} is not padded base64 (${p.length} chars)`;
+    for (let off = 0; off < p.length; off += SLICE) {
+      const part = Buffer.from(p.toString('latin1', off, Math.min(p.length, off + SLICE)), 'base64');
+      bytes += part.length;
+      hash.update(part);
+    }
+  }
+  return { bytes, sha256: hash.digest('hex'), problem };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Runs
+
+type Metric = 'readFile' | 'readBlock';
+const METRICS: Metric[] = ['readFile', 'readBlock'];
+
+interface Run {
+  ok: boolean;
+  failure: string | null;
+  bytes: number;
+  expectedBytes: number;
+  sha256Ok: boolean;
+  requests: number;
+  seconds: number;
+  mbPerSec: number;
+  serverCpuSeconds: number;
+}
+
+/** Generous bound for a whole-file transfer: 60 s + 1 s per MiB. */
+const bigTimeout = (file: TestFile, opts: Options) => Math.max(opts.timeoutMs, 60_000 + (file.bytes / MIB) * 1000);
+
+async function readFileRun(client: LeanClient, server: Server, file: TestFile, opts: Options): Promise<Run> {
+  const cpu0 = treeCpuSeconds(server.child.pid!);
+  let payloads: Buffer[] = [];
+  let seconds = NaN;
+  let failure: string | null = null;
+  try {
+    const { sentAt, reply } = client.request('fs/readFile', { path: file.uri }, bigTimeout(file, opts));
+    const r = await reply;
+    seconds = (r.at - sentAt) / 1000;
+    if (r.payload === null) failure = 'no dataBase64 in result';
+    else payloads = [r.payload];
+  } catch (err) {
+    failure = (err as Error).message;
+  }
+  return finishRun(server, cpu0, file, payloads, 1, seconds, failure);
+}
+
+async function readBlockRun(client: LeanClient, server: Server, file: TestFile, handleId: string, opts: Options): Promise<Run> {
+  const cpu0 = treeCpuSeconds(server.child.pid!);
+  const payloads: Buffer[] = [];
+  let seconds = NaN;
+  let failure: string | null = null;
+  let requests = 0;
+  let opened = false;
+  const deadline = now() + bigTimeout(file, opts);
+  try {
+    const open = client.request('fs/open', { handleId, path: file.uri, mode: 'read' }, opts.timeoutMs);
+    const t0 = open.sentAt;
+    requests++;
+    await open.reply;
+    opened = true;
+    let offset = 0;
+    for (;;) {
+      if (now() > deadline) throw new Error(`readBlock loop exceeded its deadline at offset ${offset}`);
+      const r = await client.request('fs/readBlock', { handleId, offset, len: BLOCK }, opts.timeoutMs).reply;
+      requests++;
+      if (r.payload === null) throw new Error(`no chunk in readBlock result at offset ${offset}`);
+      payloads.push(r.payload);
+      // Decoded length from the padded base64 length (exact), to advance the offset without decoding.
+      const p = r.payload;
+      const pad = (p.length > 0 && p[p.length - 1] === 0x3d ? 1 : 0) + (p.length > 1 && p[p.length - 2] === 0x3d ? 1 : 0);
+      offset += (p.length / 4) * 3 - pad;
+      if (r.result.eof === true) break;
+      if (typeof r.result.eof !== 'boolean') throw new Error(`readBlock result without boolean eof at offset ${offset}`);
+    }
+    const close = await client.request('fs/close', { handleId }, opts.timeoutMs).reply;
+    requests++;
+    opened = false;
+    seconds = (close.at - t0) / 1000;
+  } catch (err) {
+    failure = (err as Error).message;
+  } finally {
+    if (opened) await client.request('fs/close', { handleId }, opts.timeoutMs).reply.catch(() => {});
+  }
+  return finishRun(server, cpu0, file, payloads, requests, seconds, failure);
+}
+
+function finishRun(server: Server, cpu0: number, file: TestFile, payloads: Buffer[], requests: number, seconds: number, failure: string | null): Run {
+  const serverCpuSeconds = treeCpuSeconds(server.child.pid!) - cpu0;
+  const check = decodeAndHash(payloads);
+  const sha256Ok = check.sha256 === file.sha256;
+  if (failure === null) {
+    if (check.problem) failure = check.problem;
+    else if (check.bytes !== file.bytes) failure = `decoded ${check.bytes} bytes, expected ${file.bytes}`;
+    else if (!sha256Ok) failure = 'SHA-256 of decoded content differs from the file';
+  }
+  return {
+    ok: failure === null,
+    failure,
+    bytes: check.bytes,
+    expectedBytes: file.bytes,
+    sha256Ok,
+    requests,
+    seconds,
+    mbPerSec: check.bytes / 1e6 / seconds,
+    serverCpuSeconds,
+  };
+}
+
+interface Outcome {
+  runs: Record<Metric, Record<Kind, Run[]>>;
+  medianMbPerSec: Record<Metric, Record<Kind, number>>;
+  ok: Record<Metric, Record<Kind, boolean>>;
+}
+
+async function measure(clients: Record<Kind, LeanClient>, servers: Record<Kind, Server>, file: TestFile, warm: TestFile, opts: Options): Promise<Outcome> {
+  let handleSeq = 0;
+  const run = (metric: Metric, kind: Kind, f: TestFile) =>
+    metric === 'readFile' ? readFileRun(clients[kind], servers[kind], f, opts) : readBlockRun(clients[kind], servers[kind], f, `bench-h${handleSeq++}`, opts);
+
+  // Unrecorded warm-up per server and metric (JIT, allocator, page cache).
+  for (const kind of KINDS) {
+    for (const metric of METRICS) {
+      const w = await run(metric, kind, warm);
+      process.stderr.write(`  warm-up ${metric} ${kind}: ${w.ok ? `${w.mbPerSec.toFixed(1)} MB/s` : `FAILED: ${w.failure}`}\n`);
+    }
+  }
+
+  const runs: Record<Metric, Record<Kind, Run[]>> = { readFile: { reference: [], 'exec-desk': [] }, readBlock: { reference: [], 'exec-desk': [] } };
+  for (let r = 0; r < opts.runs; r++) {
+    const order: Kind[] = r % 2 === 0 ? ['reference', 'exec-desk'] : ['exec-desk', 'reference'];
+    for (const metric of METRICS) {
+      for (const kind of order) {
+        const res = await run(metric, kind, file);
+        runs[metric][kind].push(res);
+        process.stderr.write(
+          `  ${metric} ${kind} run ${r + 1}: ${res.ok ? `${res.mbPerSec.toFixed(1)} MB/s` : `FAILED: ${res.failure}`}, ` +
+            `${(res.seconds * 1000).toFixed(0)} ms, ${res.requests} requests, server cpu ${res.serverCpuSeconds.toFixed(2)} s, sha ${res.sha256Ok ? 'ok' : 'BAD'}\n`,
+        );
+        await sleep(200); // let GC / socket buffers settle
+      }
+    }
+  }
+  const med = (m: Metric, k: Kind) => median(runs[m][k].filter((x) => x.ok).map((x) => x.mbPerSec));
+  const allOk = (m: Metric, k: Kind) => runs[m][k].every((x) => x.ok);
+  return {
+    runs,
+    medianMbPerSec: {
+      readFile: { reference: med('readFile', 'reference'), 'exec-desk': med('readFile', 'exec-desk') },
+      readBlock: { reference: med('readBlock', 'reference'), 'exec-desk': med('readBlock', 'exec-desk') },
+    },
+    ok: {
+      readFile: { reference: allOk('readFile', 'reference'), 'exec-desk': allOk('readFile', 'exec-desk') },
+      readBlock: { reference: allOk('readBlock', 'reference'), 'exec-desk': allOk('readBlock', 'exec-desk') },
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+interface Row {
+  metric: string;
+  reference: string;
+  execDesk: string;
+  ratio: string;
+  target: string;
+  status: string;
+}
+
+const ratioText = (a: number, b: number) => (Number.isFinite(a / b) ? `${(a / b).toFixed(2)}×` : '—');
+
+function buildRows(out: Outcome, opts: Options): { rows: Row[]; checks: Record<string, boolean> } {
+  const rows: Row[] = [];
+  const checks: Record<string, boolean> = {};
+  const labels: Record<Metric, string> = {
+    readFile: `fs/readFile ${opts.mib} MiB (median of ${opts.runs})`,
+    readBlock: `fs/readBlock 1 MiB loop, ${opts.mib} MiB (median of ${opts.runs})`,
+  };
+  for (const m of METRICS) {
+    const ref = out.medianMbPerSec[m].reference;
+    const desk = out.medianMbPerSec[m]['exec-desk'];
+    const bothOk = out.ok[m].reference && out.ok[m]['exec-desk'];
+    const pass = bothOk && desk / ref >= 1.0;
+    checks[`${m} >= 1.0x reference`] = pass;
+    checks[`${m} byte counts + SHA-256 exact`] = bothOk;
+    const cell = (k: Kind) => {
+      const failed = out.runs[m][k].find((x) => !x.ok);
+      if (!failed) return `${out.medianMbPerSec[m][k].toFixed(1)} MB/s`;
+      const okCount = out.runs[m][k].filter((x) => x.ok).length;
+      return `${okCount ? `${out.medianMbPerSec[m][k].toFixed(1)} MB/s, ` : ''}FAILED ${out.runs[m][k].length - okCount}/${out.runs[m][k].length} (${failed.failure})`;
+    };
+    rows.push({ metric: labels[m], reference: cell('reference'), execDesk: cell('exec-desk'), ratio: ratioText(desk, ref), target: '≥ 1.0× ref', status: bothOk ? (pass ? 'PASS' : 'MISS') : 'MISS (verification)' });
+    const cpu = (k: Kind) => median(out.runs[m][k].map((x) => x.serverCpuSeconds));
+    rows.push({ metric: '  ↳ server CPU per run (median)', reference: `${cpu('reference').toFixed(2)} s`, execDesk: `${cpu('exec-desk').toFixed(2)} s`, ratio: ratioText(cpu('exec-desk'), cpu('reference')), target: '', status: '' });
+  }
+  return { rows, checks };
+}
+
+function renderTable(rows: Row[]): string {
+  const header: Row = { metric: 'metric', reference: 'reference', execDesk: 'exec-desk', ratio: 'ratio (desk/ref)', target: 'target', status: 'status' };
+  const cols: Array<keyof Row> = ['metric', 'reference', 'execDesk', 'ratio', 'target', 'status'];
+  const all = [header, ...rows];
+  const width = (c: keyof Row) => Math.max(...all.map((r) => r[c].length));
+  const line = (r: Row) => `| ${cols.map((c) => r[c].padEnd(width(c))).join(' | ')} |`;
+  return [line(header), `| ${cols.map((c) => '-'.repeat(width(c))).join(' | ')} |`, ...rows.map(line)].join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Main
+
+async function main(): Promise<number> {
+  const opts = parseOptions(process.argv.slice(2));
+  const started = new Date();
+  const servers = {} as Record<Kind, Server>;
+  const clients = {} as Record<Kind, LeanClient>;
+  let outcome: Outcome | null = null;
+  let file: TestFile | null = null;
+  try {
+    tempDir = mkdtempSync(join(tmpdir(), 'exec-desk-fs-bench-'));
+    const block = randomBytes(MIB);
+    const t0 = now();
+    file = writeTestFile(tempDir, 'data.bin', opts.mib, block);
+    const warm = writeTestFile(tempDir, 'warm.bin', Math.min(opts.mib, 16), block);
+    process.stderr.write(`test file: ${file.path} (${opts.mib} MiB, sha256 ${file.sha256.slice(0, 16)}…, written in ${(now() - t0).toFixed(0)} ms)\n`);
+
+    for (const kind of KINDS) {
+      servers[kind] = await startServer(kind, opts);
+      clients[kind] = await LeanClient.connect(servers[kind].url, opts.timeoutMs);
+      await clients[kind].handshake(opts.timeoutMs);
+    }
+    process.stderr.write(`servers: reference ${servers.reference.url}, exec-desk ${servers['exec-desk'].url}\n`);
+    outcome = await measure(clients, servers, file, warm, opts);
+  } catch (err) {
+    process.stderr.write(`\nbenchmark failed: ${(err as Error).stack ?? err}\n`);
+    for (const kind of KINDS) {
+      const tail = servers[kind]?.stderr().trim().split('\n').slice(-10).join('\n');
+      if (tail) process.stderr.write(`--- ${kind} stderr (tail) ---\n${tail}\n`);
+    }
+    return 1;
+  } finally {
+    for (const c of Object.values(clients)) c.close();
+    await Promise.all(Object.values(servers).map((s) => s.stop()));
+    removeTemp();
+  }
+
+  if (outcome === null || file === null) return 1;
+  const { rows, checks } = buildRows(outcome, opts);
+  const table = renderTable(rows);
+  process.stdout.write(`\n${table}\n\n`);
+  for (const [name, ok] of Object.entries(checks)) process.stdout.write(`${ok ? 'PASS' : 'MISS'}  ${name}\n`);
+
+  const json = {
+    startedAt: started.toISOString(),
+    finishedAt: new Date().toISOString(),
+    host: { node: process.version, platform: process.platform, arch: process.arch, cpus: cpus().length },
+    options: opts,
+    file: { bytes: file.bytes, sha256: file.sha256, blockLen: BLOCK },
+    fs: outcome,
+    checks,
+    table,
+  };
+  mkdirSync(dirname(opts.jsonPath), { recursive: true });
+  writeFileSync(opts.jsonPath, `${JSON.stringify(json, null, 2)}\n`);
+  process.stdout.write(`\nresults written to ${opts.jsonPath}\n`);
+  const done = outcome;
+  const broken = METRICS.some((m) => !(done.ok[m].reference && done.ok[m]['exec-desk']));
+  return broken ? 1 : 0;
+}
+
+process.exitCode = await main();
