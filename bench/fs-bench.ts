@@ -23,13 +23,13 @@
  * directory is removed in `finally` and on SIGINT/SIGTERM.
  * Flags not listed above: --timeout-ms N (per small request), --json PATH, --desk-bin PATH.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import WebSocket from 'ws';
+import { execDeskBin, KINDS, now, projectRoot, ratioText, renderTable, sleep, startServer, stopServersOnExit, treeCpuSeconds, withTimeout, type Kind, type Row, type Server } from './bench-kit.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -42,9 +42,6 @@ interface Options {
   jsonPath: string;
 }
 
-const projectRoot = fileURLToPath(new URL('../', import.meta.url));
-const execDeskBin = `${projectRoot}bin/exec-desk.mjs`;
-const referenceBin = `${projectRoot}node_modules/.bin/codex`;
 const MIB = 1_048_576;
 const BLOCK = MIB; // fs/readBlock len (the protocol maximum)
 
@@ -92,24 +89,7 @@ function parseOptions(argv: string[]): Options {
 // ---------------------------------------------------------------------------------------------
 // Small helpers
 
-const now = () => performance.now();
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-function withTimeout<T>(what: string, ms: number, work: (resolve: (v: T) => void, reject: (e: Error) => void) => void): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-    work(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (e) => {
-        clearTimeout(timer);
-        reject(e);
-      },
-    );
-  });
-}
 
 function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
@@ -119,38 +99,6 @@ function median(values: number[]): number {
 }
 
 /** utime+stime (seconds) of a process and all its live descendants. */
-function treeCpuSeconds(rootPid: number): number {
-  const tick = 100; // USER_HZ on Linux
-  const parent = new Map<number, number>();
-  const cpu = new Map<number, number>();
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return NaN;
-  }
-  for (const name of entries) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'latin1');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      parent.set(Number(name), Number(fields[1]));
-      cpu.set(Number(name), (Number(fields[11]) + Number(fields[12])) / tick);
-    } catch {
-      /* exited meanwhile */
-    }
-  }
-  let total = 0;
-  for (const [pid, seconds] of cpu) {
-    for (let p: number | undefined = pid; p !== undefined && p > 1; p = parent.get(p)) {
-      if (p === rootPid) {
-        total += seconds;
-        break;
-      }
-    }
-  }
-  return total;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Test files (temp dir, always removed)
@@ -195,77 +143,12 @@ function writeTestFile(dir: string, name: string, mib: number, block: Buffer): T
 // ---------------------------------------------------------------------------------------------
 // Servers (same pattern as process-bench.ts)
 
-type Kind = 'reference' | 'exec-desk';
-const KINDS: Kind[] = ['reference', 'exec-desk'];
 
-interface Server {
-  kind: Kind;
-  url: string;
-  child: ChildProcess;
-  stderr(): string;
-  stop(): Promise<void>;
-}
 
-const liveServers = new Set<ChildProcess>();
 
-function killAllSync(): void {
-  for (const child of liveServers) {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-  }
-}
 
-process.on('exit', () => {
-  killAllSync();
-  removeTemp();
-});
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    process.stderr.write(`\n${signal}: stopping servers, removing temp files\n`);
-    killAllSync();
-    removeTemp();
-    process.exit(130);
-  });
-}
+stopServersOnExit(removeTemp);
 
-async function startServer(kind: Kind, opts: Options): Promise<Server> {
-  const listen = ['--listen', 'ws://127.0.0.1:0'];
-  const [command, args] = kind === 'reference' ? [referenceBin, ['exec-server', ...listen]] : [process.execPath, [opts.deskBin, ...listen]];
-  const env = { ...process.env };
-  delete env.NODE_OPTIONS; // never leak the bench's own loader flags into a server
-  const child = spawn(command, args, { cwd: projectRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  liveServers.add(child);
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => {
-    if (stderr.length < 65_536) stderr += d.toString();
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.once('exit', () => liveServers.delete(child));
-
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-    await exited;
-    clearTimeout(timer);
-  };
-
-  try {
-    const url = await withTimeout<string>(`${kind} printing its URL`, 20_000, (resolve, reject) => {
-      let buffered = '';
-      child.stdout!.on('data', (d: Buffer) => {
-        buffered += d.toString();
-        const nl = buffered.indexOf('\n');
-        if (nl >= 0) resolve(buffered.slice(0, nl).trim());
-      });
-      child.once('error', reject);
-      child.once('exit', (code) => reject(new Error(`${kind} exited (${code}) before printing its URL: ${stderr}`)));
-    });
-    if (!/^ws:\/\/127\.0\.0\.1:\d+$/.test(url)) throw new Error(`${kind} printed an unexpected URL: ${url}`);
-    return { kind, url, child, stderr: () => stderr, stop };
-  } catch (err) {
-    await stop();
-    throw err;
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Lean JSON-RPC client. Large response frames are not JSON-parsed whole: the base64 payload
@@ -549,16 +432,7 @@ async function measure(clients: Record<Kind, LeanClient>, servers: Record<Kind, 
 // ---------------------------------------------------------------------------------------------
 // Report
 
-interface Row {
-  metric: string;
-  reference: string;
-  execDesk: string;
-  ratio: string;
-  target: string;
-  status: string;
-}
 
-const ratioText = (a: number, b: number) => (Number.isFinite(a / b) ? `${(a / b).toFixed(2)}×` : '—');
 
 function buildRows(out: Outcome, opts: Options): { rows: Row[]; checks: Record<string, boolean> } {
   const rows: Row[] = [];
@@ -587,14 +461,6 @@ function buildRows(out: Outcome, opts: Options): { rows: Row[]; checks: Record<s
   return { rows, checks };
 }
 
-function renderTable(rows: Row[]): string {
-  const header: Row = { metric: 'metric', reference: 'reference', execDesk: 'exec-desk', ratio: 'ratio (desk/ref)', target: 'target', status: 'status' };
-  const cols: Array<keyof Row> = ['metric', 'reference', 'execDesk', 'ratio', 'target', 'status'];
-  const all = [header, ...rows];
-  const width = (c: keyof Row) => Math.max(...all.map((r) => r[c].length));
-  const line = (r: Row) => `| ${cols.map((c) => r[c].padEnd(width(c))).join(' | ')} |`;
-  return [line(header), `| ${cols.map((c) => '-'.repeat(width(c))).join(' | ')} |`, ...rows.map(line)].join('\n');
-}
 
 // ---------------------------------------------------------------------------------------------
 // Main
@@ -615,7 +481,7 @@ async function main(): Promise<number> {
     process.stderr.write(`test file: ${file.path} (${opts.mib} MiB, sha256 ${file.sha256.slice(0, 16)}…, written in ${(now() - t0).toFixed(0)} ms)\n`);
 
     for (const kind of KINDS) {
-      servers[kind] = await startServer(kind, opts);
+      servers[kind] = await startServer(kind, opts.deskBin);
       clients[kind] = await LeanClient.connect(servers[kind].url, opts.timeoutMs);
       await clients[kind].handshake(opts.timeoutMs);
     }

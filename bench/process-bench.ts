@@ -26,11 +26,11 @@
  * e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), --desk-bin PATH (another exec-desk entry script,
  * e.g. a patched copy of the tree, to A/B a change), --json PATH, --no-baseline.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
+import { execDeskBin, now, projectRoot, ratioText, renderTable, sleep, startServer, stopServersOnExit, treeCpuSeconds, withTimeout, type Kind, type Row, type Server } from './bench-kit.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -53,9 +53,6 @@ interface Options {
   jsonPath: string;
 }
 
-const projectRoot = fileURLToPath(new URL('../', import.meta.url));
-const execDeskBin = `${projectRoot}bin/exec-desk.mjs`;
-const referenceBin = `${projectRoot}node_modules/.bin/codex`;
 
 function usage(message: string): never {
   process.stderr.write(
@@ -142,25 +139,8 @@ function parseOptions(argv: string[]): Options {
 // ---------------------------------------------------------------------------------------------
 // Small helpers
 
-const now = () => performance.now();
 
-function withTimeout<T>(what: string, ms: number, work: (resolve: (v: T) => void, reject: (e: Error) => void) => void): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-    work(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (e) => {
-        clearTimeout(timer);
-        reject(e);
-      },
-    );
-  });
-}
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export interface Summary {
   n: number;
@@ -195,111 +175,17 @@ function summarize(values: number[]): Summary {
 const median = (values: number[]) => quantile([...values].sort((a, b) => a - b), 0.5);
 
 /** utime+stime (seconds) of a process and all its live descendants (reaped children excluded). */
-function treeCpuSeconds(rootPid: number): number {
-  const tick = 100; // USER_HZ on Linux
-  const parent = new Map<number, number>();
-  const cpu = new Map<number, number>();
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return NaN;
-  }
-  for (const name of entries) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'latin1');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      parent.set(Number(name), Number(fields[1]));
-      cpu.set(Number(name), (Number(fields[11]) + Number(fields[12])) / tick);
-    } catch {
-      /* exited meanwhile */
-    }
-  }
-  let total = 0;
-  for (const [pid, seconds] of cpu) {
-    for (let p: number | undefined = pid; p !== undefined && p > 1; p = parent.get(p)) {
-      if (p === rootPid) {
-        total += seconds;
-        break;
-      }
-    }
-  }
-  return total;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Servers: spawned here (not via the testkit) so NODE_OPTIONS can go to exec-desk alone, and
 // tracked so every exit path SIGTERMs them.
 
-type Kind = 'reference' | 'exec-desk';
 
-interface Server {
-  kind: Kind;
-  url: string;
-  child: ChildProcess;
-  stderr(): string;
-  stop(): Promise<void>;
-}
 
-const liveServers = new Set<ChildProcess>();
 
-function killAllSync(): void {
-  for (const child of liveServers) {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-  }
-}
 
-process.on('exit', killAllSync);
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    process.stderr.write(`\n${signal}: stopping servers\n`);
-    killAllSync();
-    process.exit(130);
-  });
-}
+stopServersOnExit();
 
-async function startServer(kind: Kind, opts: Options): Promise<Server> {
-  const listen = ['--listen', 'ws://127.0.0.1:0'];
-  const nodeArgs = opts.deskNodeArgs.split(/\s+/).filter(Boolean);
-  const [command, args] =
-    kind === 'reference' ? [referenceBin, ['exec-server', ...listen]] : [process.execPath, [...nodeArgs, opts.deskBin, ...listen]];
-  const env = { ...process.env };
-  delete env.NODE_OPTIONS; // never leak the bench's own loader flags into a server
-  const child = spawn(command, args, { cwd: projectRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  liveServers.add(child);
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => {
-    if (stderr.length < 65_536) stderr += d.toString();
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.once('exit', () => liveServers.delete(child));
-
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-    await exited;
-    clearTimeout(timer);
-  };
-
-  try {
-    const url = await withTimeout<string>(`${kind} printing its URL`, 20_000, (resolve, reject) => {
-      let buffered = '';
-      child.stdout!.on('data', (d: Buffer) => {
-        buffered += d.toString();
-        const nl = buffered.indexOf('\n');
-        if (nl >= 0) resolve(buffered.slice(0, nl).trim());
-      });
-      child.once('error', reject);
-      child.once('exit', (code) => reject(new Error(`${kind} exited (${code}) before printing its URL: ${stderr}`)));
-    });
-    if (!/^ws:\/\/127\.0\.0\.1:\d+$/.test(url)) throw new Error(`${kind} printed an unexpected URL: ${url}`);
-    return { kind, url, child, stderr: () => stderr, stop };
-  } catch (err) {
-    await stop();
-    throw err;
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Lean JSON-RPC client
@@ -709,17 +595,8 @@ async function measureThroughput(clients: Record<Kind, LeanClient>, servers: Rec
 // ---------------------------------------------------------------------------------------------
 // Report
 
-interface Row {
-  metric: string;
-  reference: string;
-  execDesk: string;
-  ratio: string;
-  target: string;
-  status: string;
-}
 
 const ms = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '—' : `${v.toFixed(2)} ms`);
-const ratioText = (a: number, b: number) => (Number.isFinite(a / b) ? `${(a / b).toFixed(2)}×` : '—');
 
 function buildRows(lat: LatencyOutcome | null, tp: ThroughputOutcome | null): { rows: Row[]; checks: Record<string, boolean> } {
   const rows: Row[] = [];
@@ -785,14 +662,6 @@ function buildRows(lat: LatencyOutcome | null, tp: ThroughputOutcome | null): { 
   return { rows, checks };
 }
 
-function renderTable(rows: Row[]): string {
-  const header: Row = { metric: 'metric', reference: 'reference', execDesk: 'exec-desk', ratio: 'ratio (desk/ref)', target: 'target', status: 'status' };
-  const cols: Array<keyof Row> = ['metric', 'reference', 'execDesk', 'ratio', 'target', 'status'];
-  const all = [header, ...rows];
-  const width = (c: keyof Row) => Math.max(...all.map((r) => r[c].length));
-  const line = (r: Row) => `| ${cols.map((c) => r[c].padEnd(width(c))).join(' | ')} |`;
-  return [line(header), `| ${cols.map((c) => '-'.repeat(width(c))).join(' | ')} |`, ...rows.map(line)].join('\n');
-}
 
 // ---------------------------------------------------------------------------------------------
 // Main
@@ -806,7 +675,7 @@ async function main(): Promise<number> {
   let throughput: ThroughputOutcome | null = null;
   try {
     for (const kind of ['reference', 'exec-desk'] as const) {
-      servers[kind] = await startServer(kind, opts);
+      servers[kind] = await startServer(kind, opts.deskBin, opts.deskNodeArgs.split(/\s+/).filter(Boolean));
       clients[kind] = await LeanClient.connect(servers[kind].url, opts.timeoutMs);
       await clients[kind].handshake(opts.timeoutMs);
     }

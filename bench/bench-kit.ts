@@ -1,0 +1,161 @@
+/**
+ * What the side-by-side benchmarks share: starting exec-desk or the reference and stopping them
+ * on every exit path, bounded waits, CPU accounting of a server's process tree, and the results
+ * table. Loopback only.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export const projectRoot = fileURLToPath(new URL('../', import.meta.url));
+export const execDeskBin = `${projectRoot}bin/exec-desk.mjs`;
+export const referenceBin = `${projectRoot}node_modules/.bin/codex`;
+
+export type Kind = 'reference' | 'exec-desk';
+export const KINDS: Kind[] = ['reference', 'exec-desk'];
+
+export const now = () => performance.now();
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+export const ratioText = (a: number, b: number) => (Number.isFinite(a / b) ? `${(a / b).toFixed(2)}×` : '—');
+
+export function withTimeout<T>(what: string, ms: number, work: (resolve: (v: T) => void, reject: (e: Error) => void) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
+    work(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
+  });
+}
+
+/** CPU seconds (user + system) of `rootPid` and all its descendants, from /proc. */
+export function treeCpuSeconds(rootPid: number): number {
+  const tick = 100; // USER_HZ on Linux
+  const parent = new Map<number, number>();
+  const cpu = new Map<number, number>();
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return NaN;
+  }
+  for (const name of entries) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'latin1');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      parent.set(Number(name), Number(fields[1]));
+      cpu.set(Number(name), (Number(fields[11]) + Number(fields[12])) / tick);
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  let total = 0;
+  for (const [pid, seconds] of cpu) {
+    for (let p: number | undefined = pid; p !== undefined && p > 1; p = parent.get(p)) {
+      if (p === rootPid) {
+        total += seconds;
+        break;
+      }
+    }
+  }
+  return total;
+}
+
+export interface Server {
+  kind: Kind;
+  url: string;
+  child: ChildProcess;
+  stderr(): string;
+  stop(): Promise<void>;
+}
+
+const liveServers = new Set<ChildProcess>();
+
+function killAllSync(): void {
+  for (const child of liveServers) {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  }
+}
+
+/** Stops every server (and runs `cleanup`) on exit, SIGINT and SIGTERM. Call once per script. */
+export function stopServersOnExit(cleanup: () => void = () => {}): void {
+  process.on('exit', () => {
+    killAllSync();
+    cleanup();
+  });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      process.stderr.write(`\n${signal}: stopping servers\n`);
+      killAllSync();
+      cleanup();
+      process.exit(130);
+    });
+  }
+}
+
+/** Starts a server on ws://127.0.0.1:0 and resolves once it printed its URL. */
+export async function startServer(kind: Kind, deskBin: string, deskNodeArgs: string[] = []): Promise<Server> {
+  const listen = ['--listen', 'ws://127.0.0.1:0'];
+  const [command, args] =
+    kind === 'reference' ? [referenceBin, ['exec-server', ...listen]] : [process.execPath, [...deskNodeArgs, deskBin, ...listen]];
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS; // never leak the bench's own loader flags into a server
+  const child = spawn(command, args, { cwd: projectRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  liveServers.add(child);
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    if (stderr.length < 65_536) stderr += d.toString();
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.once('exit', () => liveServers.delete(child));
+
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    await exited;
+    clearTimeout(timer);
+  };
+
+  try {
+    const url = await withTimeout<string>(`${kind} printing its URL`, 20_000, (resolve, reject) => {
+      let buffered = '';
+      child.stdout!.on('data', (d: Buffer) => {
+        buffered += d.toString();
+        const nl = buffered.indexOf('\n');
+        if (nl >= 0) resolve(buffered.slice(0, nl).trim());
+      });
+      child.once('error', reject);
+      child.once('exit', (code) => reject(new Error(`${kind} exited (${code}) before printing its URL: ${stderr}`)));
+    });
+    if (!/^ws:\/\/127\.0\.0\.1:\d+$/.test(url)) throw new Error(`${kind} printed an unexpected URL: ${url}`);
+    return { kind, url, child, stderr: () => stderr, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+export interface Row {
+  metric: string;
+  reference: string;
+  execDesk: string;
+  ratio: string;
+  target: string;
+  status: string;
+}
+
+export function renderTable(rows: Row[]): string {
+  const header: Row = { metric: 'metric', reference: 'reference', execDesk: 'exec-desk', ratio: 'ratio (desk/ref)', target: 'target', status: 'status' };
+  const cols: Array<keyof Row> = ['metric', 'reference', 'execDesk', 'ratio', 'target', 'status'];
+  const all = [header, ...rows];
+  const width = (c: keyof Row) => Math.max(...all.map((r) => r[c].length));
+  const line = (r: Row) => `| ${cols.map((c) => r[c].padEnd(width(c))).join(' | ')} |`;
+  return [line(header), `| ${cols.map((c) => '-'.repeat(width(c))).join(' | ')} |`, ...rows.map(line)].join('\n');
+}
