@@ -4,14 +4,10 @@
  * and notifications. It can also send raw text/binary frames to exercise malformed input.
  */
 import WebSocket from 'ws';
+import { RpcPeer, type RpcMessage } from './rpc-peer.ts';
 
-export interface RpcMessage {
-  id?: number | string;
-  method?: string;
-  params?: unknown;
-  result?: unknown;
-  error?: { code: number; message: string; data?: unknown };
-}
+export type { RpcMessage } from './rpc-peer.ts';
+
 
 export interface ReceivedFrame {
   /** The raw text of the frame as the server sent it. */
@@ -28,25 +24,18 @@ export interface RpcClientOptions {
   maxPayload?: number;
 }
 
-type Waiter = { match: (m: RpcMessage) => boolean; resolve: (m: RpcMessage) => void };
-
-export class RpcClient {
+export class RpcClient extends RpcPeer {
   readonly frames: ReceivedFrame[] = [];
-  private nextId = 1;
-  private waiters: Waiter[] = [];
   private closeWaiters: Array<(code: number) => void> = [];
   closedWith: number | undefined;
 
   private constructor(readonly socket: WebSocket) {
+    super();
     socket.on('message', (data, isBinary) => {
       const text = Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(data as Buffer[]).toString('utf8');
       const message = JSON.parse(text) as RpcMessage;
       this.frames.push({ text, message, binary: isBinary });
-      this.waiters = this.waiters.filter((w) => {
-        if (!w.match(message)) return true;
-        w.resolve(message);
-        return false;
-      });
+      this.receive(message);
     });
     socket.on('close', (code) => {
       this.closedWith = code;
@@ -75,24 +64,6 @@ export class RpcClient {
     });
   }
 
-  /** Sends a request and resolves with its response (result or error). */
-  request(method: string, params?: unknown, id: number | string = this.nextId++): Promise<RpcMessage> {
-    const reply = this.waitFor((m) => m.id === id && m.method === undefined);
-    this.send(params === undefined ? { id, method } : { id, method, params });
-    return reply;
-  }
-
-  /** Sends a request and returns its result, throwing on an error response. */
-  async call<T = any>(method: string, params?: unknown): Promise<T> {
-    const reply = await this.request(method, params);
-    if (reply.error) throw Object.assign(new Error(reply.error.message), { code: reply.error.code });
-    return reply.result as T;
-  }
-
-  notify(method: string, params?: unknown): void {
-    this.send(params === undefined ? { method } : { method, params });
-  }
-
   /** initialize + initialized; returns the initialize result. */
   async handshake(clientName = 'testkit', resumeSessionId?: string): Promise<{ sessionId: string; environmentInfo: any }> {
     const params: Record<string, unknown> = { clientName };
@@ -102,7 +73,7 @@ export class RpcClient {
     return result;
   }
 
-  send(message: unknown): void {
+  override send(message: unknown): void {
     this.socket.send(JSON.stringify(message));
   }
 
@@ -110,29 +81,9 @@ export class RpcClient {
     this.socket.send(data, { binary });
   }
 
-  /** Resolves with the first already-received or future message that matches. */
+  /** Resolves with the first message from now on that matches. */
   waitFor(match: (m: RpcMessage) => boolean, timeoutMs = 10_000): Promise<RpcMessage> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== waiter);
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for a message`));
-      }, timeoutMs);
-      const waiter: Waiter = {
-        match,
-        resolve: (m) => {
-          clearTimeout(timer);
-          resolve(m);
-        },
-      };
-      this.waiters.push(waiter);
-    });
-  }
-
-  /** Waits for the notification `method` whose params satisfy `where`. */
-  waitForNotification(method: string, where: (params: any) => boolean = () => true, timeoutMs?: number): Promise<RpcMessage> {
-    const seen = this.frames.find((f) => f.message.method === method && f.message.id === undefined && where(f.message.params));
-    if (seen) return Promise.resolve(seen.message);
-    return this.waitFor((m) => m.method === method && m.id === undefined && where(m.params), timeoutMs);
+    return this.waitForMessage(match, timeoutMs, false);
   }
 
   notifications(method?: string): RpcMessage[] {

@@ -22,7 +22,7 @@ import {
   type NoisePublicKey,
 } from '../../transport/noise/hybrid-ik.ts';
 import type { NoiseTransport } from '../../transport/noise/transport.ts';
-import type { RpcMessage } from '../rpc-client.ts';
+import { RpcPeer, type RpcMessage } from '../rpc-peer.ts';
 
 export interface ConnectBundle {
   environmentId: string;
@@ -203,22 +203,24 @@ export class NoiseHarness {
   }
 }
 
-type MessageWaiter = { match: (m: RpcMessage) => boolean; resolve: (m: RpcMessage) => void };
 
 /** One Noise stream: JSON-RPC in, JSON-RPC out. */
-export class HarnessStream {
-  readonly messages: RpcMessage[] = [];
+export class HarnessStream extends RpcPeer {
   /** Set when the executor reset the stream (its reason) or the socket went away. */
   ended: string | null = null;
-  private waiters: MessageWaiter[] = [];
   private endWaiters: Array<(reason: string) => void> = [];
-  private nextId = 1;
 
   constructor(
     readonly harness: NoiseHarness,
     readonly streamId: string,
     readonly transport: NoiseTransport,
-  ) {}
+  ) {
+    super();
+  }
+
+  protected override describeWait(): string {
+    return ` on stream ${this.streamId}`;
+  }
 
   deliver(frame: RelayFrame): void {
     if (this.ended) return;
@@ -233,9 +235,7 @@ export class HarnessStream {
       return this.end(`local: ${(error as Error).message}`);
     }
     for (const bytes of messages) {
-      const message = JSON.parse(Buffer.from(bytes).toString('utf8')) as RpcMessage;
-      this.messages.push(message);
-      this.waiters = this.waiters.filter((w) => (w.match(message) ? (w.resolve(message), false) : true));
+      this.receive(JSON.parse(Buffer.from(bytes).toString('utf8')) as RpcMessage);
     }
   }
 
@@ -269,24 +269,8 @@ export class HarnessStream {
     }
   }
 
-  send(message: unknown): void {
+  override send(message: unknown): void {
     this.sendBytes(new TextEncoder().encode(JSON.stringify(message)));
-  }
-
-  request(method: string, params?: unknown, id: number | string = this.nextId++): Promise<RpcMessage> {
-    const reply = this.waitFor((m) => m.id === id && m.method === undefined);
-    this.send(params === undefined ? { id, method } : { id, method, params });
-    return reply;
-  }
-
-  async call<T = any>(method: string, params?: unknown): Promise<T> {
-    const reply = await this.request(method, params);
-    if (reply.error) throw Object.assign(new Error(reply.error.message), { code: reply.error.code });
-    return reply.result as T;
-  }
-
-  notify(method: string, params?: unknown): void {
-    this.send(params === undefined ? { method } : { method, params });
   }
 
   /** initialize + initialized, as the real harness sends them. */
@@ -296,27 +280,9 @@ export class HarnessStream {
     return result;
   }
 
+  /** Resolves with the first matching message, already received or future. */
   waitFor(match: (m: RpcMessage) => boolean, timeoutMs = 10_000): Promise<RpcMessage> {
-    const seen = this.messages.find(match);
-    if (seen) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      const waiter: MessageWaiter = {
-        match,
-        resolve: (m) => {
-          clearTimeout(timer);
-          resolve(m);
-        },
-      };
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== waiter);
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for a message on stream ${this.streamId}`));
-      }, timeoutMs);
-      this.waiters.push(waiter);
-    });
-  }
-
-  waitForNotification(method: string, where: (params: any) => boolean = () => true, timeoutMs?: number): Promise<RpcMessage> {
-    return this.waitFor((m) => m.method === method && m.id === undefined && where(m.params), timeoutMs);
+    return this.waitForMessage(match, timeoutMs, true);
   }
 
   /** Sends a Reset for this stream (the executor drops it without replying). */
