@@ -36,10 +36,11 @@ export class ExecServer {
     this.methods = buildMethodTable();
   }
 
-  /** Serves one connection until its pipe closes. */
-  serve(pipe: MessagePipe): ConnectionProcessor {
+  /** Serves one connection until its pipe closes; a server that is stopping drops it instead. */
+  serve(pipe: MessagePipe): ConnectionProcessor | null {
     if (this.stopping) {
       pipe.close();
+      return null;
     }
     const processor = new ConnectionProcessor(pipe, {
       registry: this.sessions,

@@ -104,6 +104,8 @@ function userHome(): string {
   }
 }
 
+let cachedProviderId: string | undefined;
+
 function platformOs(): string {
   switch (process.platform) {
     case 'darwin':
@@ -132,4 +134,3 @@ export function environmentInfo(capabilities: Capabilities = CAPABILITIES): Envi
   };
 }
 
-let cachedProviderId: string | undefined;

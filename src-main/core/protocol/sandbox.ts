@@ -31,7 +31,7 @@ function contentTypeError(value: unknown, expected: string): never {
 }
 
 /** A unit-variant enum whose value sits inside tagged content (numbers render as integers). */
-function contentEnum<const V extends readonly string[]>(variants: V, expected: string) {
+function contentEnum<const V extends readonly string[]>(variants: V) {
   const plain = unitEnum(variants);
   return (value: unknown): V[number] => {
     if (typeof value !== 'string' && !isMap(value)) contentTypeError(value, 'string or map');
@@ -71,8 +71,8 @@ function contentFields(content: Record<string, unknown>, fields: Record<string, 
 }
 
 export type NetworkAccess = 'restricted' | 'enabled';
-const decodeNetwork = contentEnum(['restricted', 'enabled'] as const, 'network');
-const decodeAccess = contentEnum(['read', 'write', 'deny', 'none'] as const, 'access');
+const decodeNetwork = contentEnum(['restricted', 'enabled'] as const);
+const decodeAccess = contentEnum(['read', 'write', 'deny', 'none'] as const);
 
 const decodeFileSystemPath = taggedEnum('ExecFileSystemPath', {
   path: (c) => contentFields(c, { path: { required: true, decode: (v) => (typeof v === 'string' ? pathUri().decode(v) : contentTypeError(v, 'a string')) } }),

@@ -226,3 +226,12 @@ test('sandbox: non-restricting policies run, restricting ones are refused clearl
   assert.equal(bad2.error.message, 'invalid type: integer `5`, expected internally tagged enum ExecPermissionProfile');
   await s.shutdown();
 });
+
+test('a server that is shutting down drops new connections without serving them', async () => {
+  const s = server();
+  await s.shutdown();
+  const pipe = new MemoryPipe();
+  assert.equal(s.serve(pipe), null);
+  assert.equal(pipe.closed, true);
+  assert.equal(s.connectionCount, 0);
+});
