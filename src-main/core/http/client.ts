@@ -88,6 +88,10 @@ export interface HttpResponse {
   readAll(limit: number, tooLarge: () => Error): Promise<Buffer>;
   /** Abandons the body and closes the connection. */
   destroy(): void;
+  /** Stops reading the body from the socket (the server then waits on TCP flow control). */
+  pause(): void;
+  /** Undoes `pause`. */
+  resume(): void;
 }
 
 const shared = new ConnectionPool();
@@ -507,6 +511,12 @@ class Exchange {
         }),
       destroy: () => {
         this.destroyBody();
+      },
+      pause: () => {
+        if (!this.released) this.socket.pause();
+      },
+      resume: () => {
+        if (!this.released && this.sink) this.socket.resume();
       },
     };
   }

@@ -30,6 +30,11 @@ class FakeConnection implements ConnectionScope {
   readonly notes: Array<{ method: string; params: any }> = [];
   private disposers: Array<() => void> = [];
   closed = false;
+  /** What `congested()` answers: a test flips it to play a slow client. */
+  slow = false;
+  congested(): boolean {
+    return this.slow;
+  }
   onClose(dispose: () => void): void {
     if (this.closed) dispose();
     else this.disposers.push(dispose);
@@ -259,6 +264,45 @@ test('requestId: unique among active streams of a connection, checked first, rel
       assert.equal((await first).result.status, 200);
       await c.done('same');
       await other.done('dup');
+    },
+  );
+});
+
+test('a congested connection pauses the upstream body (no unbounded buffering) and resumes on drain', async () => {
+  const total = 48 * 1024 * 1024;
+  const chunk = Buffer.alloc(256 * 1024, 0x61);
+  let written = 0;
+  await withServer(
+    {
+      '/big': async (s) => {
+        s.write(`HTTP/1.1 200 OK\r\ncontent-length: ${total}\r\n\r\n`);
+        while (written < total && !s.destroyed) {
+          written += chunk.length;
+          if (!s.write(chunk)) await new Promise((resolve) => s.once('drain', resolve));
+        }
+      },
+    },
+    async (server) => {
+      const call = harness();
+      const c = new FakeConnection();
+      c.slow = true;
+      const received = () => c.deltas('big').reduce((n, d) => n + Buffer.from(d.deltaBase64, 'base64').length, 0);
+      assert.equal((await call(c, { method: 'GET', url: server.url('/big'), requestId: 'big', streamResponse: true })).result.status, 200);
+      // Wait until the server stalls: its writes stop advancing while the client is slow.
+      let last = -1;
+      for (let i = 0; i < 100 && written !== last; i++) {
+        last = written;
+        await sleep(100);
+      }
+      assert.ok(written < total / 2, `server kept writing while the connection was congested (${written} of ${total} bytes)`);
+      assert.ok(received() <= written);
+      c.slow = false;
+      await c.done('big');
+      const deltas = c.deltas('big');
+      assert.equal(received(), total);
+      assert.deepEqual(deltas.map((d) => d.seq), deltas.map((_, i) => i + 1));
+      assert.equal(deltas.at(-1)!.done, true);
+      assert.equal(deltas.at(-1)!.error, null);
     },
   );
 });

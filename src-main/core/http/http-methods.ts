@@ -16,7 +16,7 @@
  * Header values that come from `valueEnvVar` are never logged or echoed.
  */
 import { ErrorCode, RpcError } from '../rpc/errors.ts';
-import type { ConnectionScope, MethodSpec } from '../rpc/method-table.ts';
+import { DRAIN_POLL_MS, type ConnectionScope, type MethodSpec } from '../rpc/method-table.ts';
 import { Method, Notification } from '../protocol/methods.ts';
 import { base64Bytes, bool, decodeParams, option, seq, string, struct, u64, unitEnum, withDefault } from '../protocol/serde.ts';
 import { BodyReadError, executeHttpRequest, HttpRequestError, type ClientOptions, type HttpResponse } from './client.ts';
@@ -143,6 +143,16 @@ function pumpBody(response: HttpResponse, requestId: string, connection: Connect
       error,
     });
   };
+  // A slow client must not make the executor buffer the whole body: while the connection is
+  // congested the upstream socket is paused (the server then waits on TCP flow control), and a
+  // short poll resumes it once the connection has drained, as process output does.
+  let drainTimer: NodeJS.Timeout | null = null;
+  const waitForDrain = () => {
+    drainTimer = null;
+    if (finished) return;
+    if (connection.congested()) drainTimer = setTimeout(waitForDrain, DRAIN_POLL_MS);
+    else response.resume();
+  };
   const flush = () => {
     if (scheduled) clearImmediate(scheduled);
     scheduled = null;
@@ -151,11 +161,16 @@ function pumpBody(response: HttpResponse, requestId: string, connection: Connect
     pending = [];
     pendingBytes = 0;
     for (let offset = 0; offset < all.length; offset += MAX_DELTA_BYTES) send(all.subarray(offset, offset + MAX_DELTA_BYTES), false, null);
+    if (drainTimer === null && connection.congested()) {
+      response.pause();
+      drainTimer = setTimeout(waitForDrain, DRAIN_POLL_MS);
+    }
   };
   const finish = (error: string | null) => {
     if (finished) return;
     finished = true;
     flush();
+    if (drainTimer) clearTimeout(drainTimer);
     send(Buffer.alloc(0), true, error);
     done();
   };
@@ -175,6 +190,7 @@ function pumpBody(response: HttpResponse, requestId: string, connection: Connect
     if (finished) return;
     finished = true;
     if (scheduled) clearImmediate(scheduled);
+    if (drainTimer) clearTimeout(drainTimer);
     response.destroy();
   };
 }

@@ -7,6 +7,7 @@
  * its id can be reused with seq starting again at 1. Timers are unref'd.
  */
 import { ErrorCode, RpcError } from '../rpc/errors.ts';
+import { DRAIN_POLL_MS } from '../rpc/method-table.ts';
 import { buildChildEnv, type EnvPolicy } from './env-policy.ts';
 import { SpawnError, spawnLocalProcess, type LocalProcess } from './local-process.ts';
 import { OutputLog, type OutputChunk, type ProcessStream } from './output-log.ts';
@@ -74,8 +75,6 @@ export interface ProcessTableOptions {
   congested?: () => boolean;
 }
 
-/** How often a paused table checks whether its connection has drained. */
-const DRAIN_POLL_MS = 5;
 
 /** Retention after `closed` observed on 0.169.0 (removed 78–80 s after closed). */
 export const DEFAULT_RETENTION_MS = 80_000;

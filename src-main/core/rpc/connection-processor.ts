@@ -73,6 +73,7 @@ export class ConnectionProcessor implements Attachment {
       peer: pipe.peer,
       onClose: (dispose) => (this.closed ? dispose() : this.disposers.push(dispose)),
       notify: (method, params) => this.send(encodeNotification(method, params)),
+      congested: () => this.congested(),
       state: new Map(),
     };
     pipe.onMessage((data) => {

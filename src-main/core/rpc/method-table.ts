@@ -1,6 +1,9 @@
 /** How a method is declared: a params decoder (serde texts, -32602) and a handler. */
 import type { Session } from '../session/session-registry.ts';
 
+/** How often a producer paused for a congested connection checks whether it has drained. */
+export const DRAIN_POLL_MS = 5;
+
 /** Per-connection resources (file handles, watches, HTTP body streams) die with the connection. */
 export interface ConnectionScope {
   readonly peer: string;
@@ -8,6 +11,8 @@ export interface ConnectionScope {
   onClose(dispose: () => void): void;
   /** Sends a notification on this connection only (connection-scoped streams). */
   notify(method: string, params: unknown): void;
+  /** True while the connection has more unsent data than it should buffer (slow peer). */
+  congested(): boolean;
   /** Connection-scoped state keyed by owner module. */
   readonly state: Map<symbol, unknown>;
 }
