@@ -62,6 +62,8 @@ export interface HttpAnswer {
   delayMs?: number;
   /** Never answer (the caller times out). */
   hang?: boolean;
+  /** Extra response headers (e.g. `location` on a redirect). */
+  headers?: Record<string, string>;
 }
 
 export interface FakeRegistryOptions {
@@ -229,7 +231,7 @@ export class FakeRegistry {
     if (answer.hang) return;
     if (answer.delayMs) await new Promise((r) => setTimeout(r, answer.delayMs));
     const text = answer.body === undefined ? '' : typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
-    res.writeHead(answer.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+    res.writeHead(answer.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...answer.headers });
     res.end(text);
   }
 
