@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { AuthError, type AuthContext, type AuthProvider, type AuthSelection } from './auth-provider.ts';
 import { ApiKeyProvider } from './api-key-provider.ts';
 import { authJsonPath, classifyAuthJson, readAuthJsonText } from './auth-json.ts';
+import { ChatgptLoginProvider } from './chatgpt-login-provider.ts';
 
 export const NO_LOGIN_MESSAGE =
   'remote exec-server registration requires ChatGPT authentication or API key authentication; run `codex login` or set CODEX_API_KEY';
@@ -50,7 +51,8 @@ export async function createAuthProvider(selection: AuthSelection, context: Auth
   const envKey = context.env[CODEX_API_KEY_ENV]?.trim();
   if (envKey) return new ApiKeyProvider(envKey);
 
-  const login = classifyAuthJson(await readAuthJsonText(authJsonPath(context.codexHome)));
+  const authPath = authJsonPath(context.codexHome);
+  const login = classifyAuthJson(await readAuthJsonText(authPath));
   switch (login.kind) {
     case 'none':
       throw new AuthError(NO_LOGIN_MESSAGE);
@@ -59,6 +61,6 @@ export async function createAuthProvider(selection: AuthSelection, context: Auth
     case 'unusable-chatgpt':
       throw new AuthError(login.reason === 'external-tokens' ? EXTERNAL_TOKENS_MESSAGE : NO_USABLE_BEARER_MESSAGE, 'auth_needed');
     case 'chatgpt':
-      return notYet('ChatGPT login');
+      return new ChatgptLoginProvider({ authPath, env: context.env, tokens: login.tokens });
   }
 }
