@@ -20,6 +20,8 @@ export interface AuthHttpOptions {
   body?: string;
   timeoutMs: number;
   signal?: AbortSignal;
+  /** Extra trusted CAs (SSL_CERT_FILE, see ../tls-trust.ts). */
+  ca?: string[];
 }
 
 export const AUTH_HTTP_TIMEOUT_MS = 30_000;
@@ -36,7 +38,13 @@ export function authHttp(url: URL, options: AuthHttpOptions): Promise<AuthHttpRe
   return new Promise((resolve, reject) => {
     // Object headers keep insertion order; Node then appends Host; content-length goes last and
     // no `connection` header is sent — the same order hyper uses.
-    const req = send(url, { method: options.method, headers: Object.fromEntries(options.headers), signal: options.signal, timeout: options.timeoutMs }, (res) => {
+    const req = send(url, {
+        method: options.method,
+        headers: Object.fromEntries(options.headers),
+        signal: options.signal,
+        timeout: options.timeoutMs,
+        ...(options.ca ? { ca: options.ca } : {}),
+      }, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (chunk: Buffer) => {

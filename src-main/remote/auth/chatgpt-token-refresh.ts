@@ -6,6 +6,7 @@
  */
 import { authHttp, AUTH_HTTP_TIMEOUT_MS } from './auth-http.ts';
 import { codexUserAgent, originator } from './codex-user-agent.ts';
+import { trustedCas } from '../tls-trust.ts';
 
 export const TOKEN_REFRESH_URL = 'https://auth.openai.com/oauth/token';
 export const REFRESH_URL_OVERRIDE_ENV = 'CODEX_REFRESH_TOKEN_URL_OVERRIDE';
@@ -115,6 +116,7 @@ export async function refreshChatgptTokens(
       body: refreshRequestBody(refreshToken, reason),
       timeoutMs: AUTH_HTTP_TIMEOUT_MS,
       signal,
+      ca: trustedCas(env),
     });
   } catch {
     // The URL carries no credential; the error object might (it is not used).

@@ -7,7 +7,8 @@
  *   4. `CODEX_API_KEY` (trimmed, non-empty)       → API key (wins over everything in auth.json)
  *   5. `$CODEX_HOME/auth.json`                    → its API key or its ChatGPT tokens
  * `OPENAI_API_KEY` in the environment and a bare `CODEX_ACCESS_TOKEN` are not used.
- * Flag conflicts (clap errors) are the CLI's job; this only picks.
+ * Flag conflicts (clap errors) are the CLI's job; this only picks. Note the binary also refuses
+ * `--chatgpt-token-stdin` with `--executor-credential-stdin` (not listed in the spec).
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +16,9 @@ import { AuthError, type AuthContext, type AuthProvider, type AuthSelection } fr
 import { ApiKeyProvider } from './api-key-provider.ts';
 import { authJsonPath, classifyAuthJson, readAuthJsonText } from './auth-json.ts';
 import { ChatgptLoginProvider } from './chatgpt-login-provider.ts';
+import { ChatgptTokenStdinProvider } from './chatgpt-token-stdin-provider.ts';
+import { ExecutorCredentialProvider } from './executor-credential-provider.ts';
+import { RegistrationBearerProvider } from './registration-bearer-provider.ts';
 
 export const NO_LOGIN_MESSAGE =
   'remote exec-server registration requires ChatGPT authentication or API key authentication; run `codex login` or set CODEX_API_KEY';
@@ -44,9 +48,19 @@ function notYet(what: string): never {
 export async function createAuthProvider(selection: AuthSelection, context: AuthContext): Promise<AuthProvider> {
   if (selection.awsSigv4) return notYet('--aws-sigv4');
   if (selection.useAgentIdentityAuth) return notYet('--use-agent-identity-auth');
-  if (selection.registrationBearerStdin) return notYet('--registration-bearer-stdin');
-  if (selection.executorCredentialStdin) return notYet('--executor-credential-stdin');
-  if (selection.chatgptTokenStdin) return notYet('--chatgpt-token-stdin');
+  if (selection.registrationBearerStdin) return RegistrationBearerProvider.fromStdin(context.stdin);
+  if (selection.executorCredentialStdin) {
+    return ExecutorCredentialProvider.fromStdin({ stdin: context.stdin, environmentId: context.environmentId });
+  }
+  if (selection.chatgptTokenStdin) {
+    return ChatgptTokenStdinProvider.create({
+      stdin: context.stdin,
+      registryUrl: context.registryUrl,
+      accountIdFlag: selection.chatgptAccountId,
+      env: context.env,
+      codexHome: context.codexHome,
+    });
+  }
 
   const envKey = context.env[CODEX_API_KEY_ENV]?.trim();
   if (envKey) return new ApiKeyProvider(envKey);

@@ -4,7 +4,9 @@
  * server, plus a recording HTTP server. The real registry client lives in src-main/remote/; this
  * only lets auth tests prove "no network I/O before the host rule" and header order end to end.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
+import { TEST_LEAF_CERT_PEM, TEST_LEAF_KEY_PEM } from '../../../core/http/test-certs.ts';
 import { request as httpRequest } from 'node:http';
 import type { AuthProvider } from '../auth-provider.ts';
 
@@ -25,7 +27,8 @@ export interface RecordingServer {
   close(): Promise<void>;
 }
 
-export async function startRecordingServer(): Promise<RecordingServer> {
+/** `tls`: HTTPS with the test leaf for 127.0.0.1 (trust TEST_CA_PEM). */
+export async function startRecordingServer(options: { tls?: boolean } = {}): Promise<RecordingServer> {
   const seen: Recorded[] = [];
   const state: RecordingServer = {
     url: '',
@@ -37,7 +40,7 @@ export async function startRecordingServer(): Promise<RecordingServer> {
       server.close(() => resolve());
     }),
   };
-  const server: Server = createServer((req: IncomingMessage, res) => {
+  const handler: RequestListener = (req: IncomingMessage, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
@@ -46,14 +49,15 @@ export async function startRecordingServer(): Promise<RecordingServer> {
       const recorded = { method: req.method ?? '', url: req.url ?? '', headers, body: Buffer.concat(chunks).toString('utf8') };
       seen.push(recorded);
       const { status, body } = state.answer(recorded);
-      const text = body === undefined ? '' : JSON.stringify(body);
+      const text = body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body);
       res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
       res.end(text);
     });
-  });
+  };
+  const server: Server = options.tls ? createTlsServer({ key: TEST_LEAF_KEY_PEM, cert: TEST_LEAF_CERT_PEM }, handler) : createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   state.port = (server.address() as { port: number }).port;
-  state.url = `http://127.0.0.1:${state.port}`;
+  state.url = `${options.tls ? 'https' : 'http'}://127.0.0.1:${state.port}`;
   return state;
 }
 
