@@ -1,0 +1,223 @@
+/**
+ * exec-desk's providers against `codex exec-server --remote` 0.169.0: the same auth setup is
+ * given to both, and the auth headers the reference sent to the (fake) registry — and, for the
+ * ChatGPT login, its token refresh request — must equal what our providers produce.
+ * Loopback only; skipped when the reference binary is not installed.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { FakeRegistry, type RecordedRequest } from '../../testkit/remote/fake-registry.ts';
+import { TEST_CA_PEM } from '../../core/http/test-certs.ts';
+import { AuthError, type AuthProvider, type AuthSelection } from './auth-provider.ts';
+import { createAuthProvider } from './create-auth-provider.ts';
+import { API_KEY_HOST_REFUSED } from './registry-url.ts';
+import { PIPE_CLOSED_MESSAGE } from './executor-credential-provider.ts';
+import { chatgptAccessToken, chatgptIdToken, context, NO_FLAGS, tempHome } from './testing/fixtures.ts';
+import { launchReferenceWithAuth, referenceAvailable, waitFor } from './testing/reference-auth-launcher.ts';
+import { startRecordingServer, type Recorded } from './testing/registry-probe.ts';
+
+const skip = referenceAvailable() ? false : 'reference binary not installed';
+const ENV_ID = 'parity-env';
+
+/** The auth headers of a request the reference sent: those between content-type and accept (§2.2). */
+function referenceAuthHeaders(request: RecordedRequest | Recorded): Array<[string, string]> {
+  const names = request.headers.map(([name]) => name);
+  assert.equal(names[0], 'content-type');
+  return request.headers.slice(1, names.indexOf('accept'));
+}
+
+async function ours(selection: AuthSelection, setup: { env?: NodeJS.ProcessEnv; stdin?: PassThrough; registryUrl: string; files?: Record<string, string> }) {
+  const home = await tempHome();
+  for (const [name, content] of Object.entries(setup.files ?? {})) await writeFile(join(home.dir, name), content.replaceAll('{home}', home.dir), { mode: 0o600 });
+  const registryUrl = new URL(setup.registryUrl);
+  const provider = await createAuthProvider(
+    selection,
+    context(home.dir, { env: setup.env ?? {}, stdin: setup.stdin ?? new PassThrough(), registryUrl, environmentId: ENV_ID }),
+  ).catch(async (err) => {
+    await home.cleanup();
+    throw err;
+  });
+  provider.checkRegistryUrl(registryUrl);
+  const url = new URL(`${registryUrl.href.replace(/\/+$/, '')}/cloud/environment/${ENV_ID}/register`);
+  return { provider, home, headers: () => provider.headers({ url, method: 'POST', body: new Uint8Array() }) };
+}
+
+async function referenceRegistration(registry: FakeRegistry, options: Parameters<typeof launchReferenceWithAuth>[0], stdin?: string) {
+  const ref = launchReferenceWithAuth(options);
+  if (stdin !== undefined) ref.child.stdin!.write(stdin);
+  const register = await waitFor('the reference registration', () => registry.registrations(ENV_ID).at(-1)).catch((err) => {
+    throw new Error(`${err.message}; reference stderr: ${ref.stderr().slice(-600)}`);
+  });
+  return { ref, register };
+}
+
+test('(a) CODEX_API_KEY', { skip }, async () => {
+  const registry = await FakeRegistry.start();
+  try {
+    const { ref, register } = await referenceRegistration(registry, { registryUrl: registry.baseUrl, environmentId: ENV_ID, env: { CODEX_API_KEY: '  sk-parity ' } });
+    await ref.stop();
+    const mine = await ours(NO_FLAGS, { env: { CODEX_API_KEY: '  sk-parity ' }, registryUrl: registry.baseUrl });
+    assert.deepEqual(await mine.headers(), referenceAuthHeaders(register));
+    assert.deepEqual(referenceAuthHeaders(register), [['authorization', 'Bearer sk-parity']]);
+    await mine.home.cleanup();
+  } finally {
+    await registry.close();
+  }
+});
+
+test('(a′) API key to a non-openai host: the same refusal, and no request', { skip }, async () => {
+  const server = await startRecordingServer();
+  try {
+    const registryUrl = `http://0.0.0.0:${server.port}/api`;
+    const ref = launchReferenceWithAuth({ registryUrl, environmentId: ENV_ID, env: { CODEX_API_KEY: 'sk' } });
+    assert.equal(await ref.exited, 1);
+    assert.match(ref.stderr(), new RegExp(`Error: ${API_KEY_HOST_REFUSED.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    await ref.stop();
+    await assert.rejects(ours(NO_FLAGS, { env: { CODEX_API_KEY: 'sk' }, registryUrl }), (err: unknown) => err instanceof AuthError && err.message === API_KEY_HOST_REFUSED);
+    assert.equal(server.seen.length, 0);
+  } finally {
+    await server.close();
+  }
+});
+
+test('(b) ChatGPT auth.json expiring in 2 min: same refresh request, same headers, same write-back', { skip }, async () => {
+  const registry = await FakeRegistry.start();
+  const tokenEndpoint = await startRecordingServer();
+  const nowS = Math.floor(Date.now() / 1000);
+  const refreshed = { id_token: chatgptIdToken('acct-parity'), access_token: chatgptAccessToken('acct-parity', nowS + 7200), refresh_token: 'rt-after' };
+  tokenEndpoint.answer = () => ({ status: 200, body: refreshed });
+  const authJson = JSON.stringify({
+    auth_mode: 'chatgpt',
+    OPENAI_API_KEY: null,
+    tokens: { id_token: chatgptIdToken('acct-parity'), access_token: chatgptAccessToken('acct-parity', nowS + 120), refresh_token: 'rt-before', account_id: 'acct-parity' },
+    last_refresh: '2026-01-01T00:00:00Z',
+  });
+  const env = { CODEX_REFRESH_TOKEN_URL_OVERRIDE: `${tokenEndpoint.url}/oauth/token` };
+  try {
+    const { ref, register } = await referenceRegistration(registry, { registryUrl: registry.baseUrl, environmentId: ENV_ID, env, files: { 'auth.json': authJson } });
+    const refWritten = JSON.parse(await readFile(join(ref.home, 'auth.json'), 'utf8'));
+    await ref.stop();
+    assert.ok(tokenEndpoint.seen.length >= 1, 'the reference refreshed');
+    const referenceRefresh = tokenEndpoint.seen[0]!;
+    const referenceCount = tokenEndpoint.seen.length;
+
+    const mine = await ours(NO_FLAGS, { env, registryUrl: registry.baseUrl, files: { 'auth.json': authJson } });
+    const headers = await mine.headers();
+    assert.equal(tokenEndpoint.seen.length, referenceCount + 1, 'one refresh');
+    const myRefresh = tokenEndpoint.seen.at(-1)!;
+    assert.equal(myRefresh.method, referenceRefresh.method);
+    assert.equal(myRefresh.url, referenceRefresh.url);
+    assert.deepEqual(myRefresh.headers, referenceRefresh.headers);
+    assert.equal(myRefresh.body, referenceRefresh.body);
+    assert.match(myRefresh.body, /"refresh_reason":"proactive_expiry"/);
+
+    assert.deepEqual(headers, referenceAuthHeaders(register));
+    assert.deepEqual(headers, [['authorization', `Bearer ${refreshed.access_token}`], ['chatgpt-account-id', 'acct-parity']]);
+
+    const myWritten = JSON.parse(await readFile(join(mine.home.dir, 'auth.json'), 'utf8'));
+    assert.deepEqual(myWritten.tokens, refWritten.tokens);
+    assert.equal(typeof refWritten.last_refresh, 'string');
+    assert.equal(typeof myWritten.last_refresh, 'string');
+    await mine.home.cleanup();
+  } finally {
+    await tokenEndpoint.close();
+    await registry.close();
+  }
+});
+
+test('(c) --registration-bearer-stdin', { skip }, async () => {
+  const registry = await FakeRegistry.start();
+  try {
+    const line = 'reg.bearer-parity_1~/+=\r\n';
+    const { ref, register } = await referenceRegistration(
+      registry,
+      { registryUrl: registry.baseUrl, environmentId: ENV_ID, flags: ['--registration-bearer-stdin'], env: { CODEX_API_KEY: 'sk-ignored' } },
+      line,
+    );
+    await ref.stop();
+    const stdin = new PassThrough();
+    stdin.write(line);
+    const mine = await ours({ ...NO_FLAGS, registrationBearerStdin: true }, { env: { CODEX_API_KEY: 'sk-ignored' }, stdin, registryUrl: registry.baseUrl });
+    assert.deepEqual(await mine.headers(), referenceAuthHeaders(register));
+    await mine.home.cleanup();
+  } finally {
+    await registry.close();
+  }
+});
+
+test('(d) --executor-credential-stdin: same header, and EOF ends both with code 0', { skip }, async () => {
+  const registry = await FakeRegistry.start();
+  try {
+    const frame = `${JSON.stringify({ version: 1, token: 'exec-cred-parity', environment_id: ENV_ID, expires_at: Math.floor(Date.now() / 1000) + 3600 })}\n`;
+    const { ref, register } = await referenceRegistration(
+      registry,
+      { registryUrl: registry.baseUrl, environmentId: ENV_ID, flags: ['--executor-credential-stdin'] },
+      frame,
+    );
+    await registry.waitForExecutor(ENV_ID);
+    ref.child.stdin!.end();
+    assert.equal(await ref.exited, 0);
+    await ref.stop();
+
+    const stdin = new PassThrough();
+    stdin.write(frame);
+    const mine = await ours({ ...NO_FLAGS, executorCredentialStdin: true }, { stdin, registryUrl: registry.baseUrl });
+    assert.deepEqual(await mine.headers(), referenceAuthHeaders(register));
+    stdin.end();
+    assert.deepEqual(await (mine.provider as AuthProvider).ended, { code: 0 });
+    await mine.home.cleanup();
+  } finally {
+    await registry.close();
+  }
+});
+
+test('(d′) --executor-credential-stdin closed before the first frame: exit 1, same text', { skip }, async () => {
+  const ref = launchReferenceWithAuth({ registryUrl: 'http://127.0.0.1:9/api', environmentId: ENV_ID, flags: ['--executor-credential-stdin'] });
+  ref.child.stdin!.end();
+  assert.equal(await ref.exited, 1);
+  assert.match(ref.stderr(), new RegExp(`Error: ${PIPE_CLOSED_MESSAGE}`));
+  await ref.stop();
+  const stdin = new PassThrough();
+  stdin.end();
+  await assert.rejects(ours({ ...NO_FLAGS, executorCredentialStdin: true }, { stdin, registryUrl: 'http://127.0.0.1:9/api' }), {
+    message: PIPE_CLOSED_MESSAGE,
+  });
+});
+
+test('(e) --chatgpt-token-stdin: same policy request and registry headers (HTTPS, test CA)', { skip }, async () => {
+  const server = await startRecordingServer({ tls: true });
+  server.answer = (req) => (req.url.startsWith('/backend-api/') ? { status: 200, body: {} } : { status: 401, body: { error: { code: 'x', message: 'no' } } });
+  const caDir = await tempHome();
+  const caFile = join(caDir.dir, 'ca.pem');
+  await writeFile(caFile, TEST_CA_PEM);
+  const token = chatgptAccessToken('acct-token-stdin', 9_999_999_999);
+  const files = { 'config.toml': `chatgpt_base_url = "${server.url}/backend-api/"\n` };
+  const env = { SSL_CERT_FILE: caFile };
+  try {
+    const registryUrl = `${server.url}/api`;
+    const ref = launchReferenceWithAuth({ registryUrl, environmentId: ENV_ID, flags: ['--chatgpt-token-stdin'], files, env });
+    ref.child.stdin!.write(`${token}\n`);
+    assert.equal(await ref.exited, 1, 'the registry answers 401');
+    await ref.stop();
+    const [referencePolicy, referenceRegister] = server.seen;
+    assert.ok(referencePolicy && referenceRegister, `reference requests: ${server.seen.map((r) => r.url).join(', ')}`);
+    assert.equal(referencePolicy.url, '/backend-api/wham/config/bundle');
+
+    const stdin = new PassThrough();
+    stdin.write(`${token}\n`);
+    const mine = await ours({ ...NO_FLAGS, chatgptTokenStdin: true }, { env, stdin, registryUrl, files });
+    const myPolicy = server.seen[2]!;
+    assert.equal(myPolicy.method, referencePolicy.method);
+    assert.equal(myPolicy.url, referencePolicy.url);
+    assert.deepEqual(myPolicy.headers, referencePolicy.headers);
+    assert.deepEqual(await mine.headers(), referenceAuthHeaders(referenceRegister));
+    assert.deepEqual(referenceAuthHeaders(referenceRegister), [['authorization', `Bearer ${token}`], ['chatgpt-account-id', 'acct-token-stdin']]);
+    await mine.home.cleanup();
+  } finally {
+    await server.close();
+    await caDir.cleanup();
+  }
+});
