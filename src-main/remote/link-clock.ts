@@ -5,13 +5,18 @@
  */
 export interface LinkClock {
   now(): number;
-  setTimeout(callback: () => void, ms: number): unknown;
+  /** `weak`: the timer alone must not keep the process alive (view bookkeeping). */
+  setTimeout(callback: () => void, ms: number, options?: { weak?: boolean }): unknown;
   clearTimeout(handle: unknown): void;
 }
 
 export const systemClock: LinkClock = {
   now: () => Date.now(),
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  setTimeout: (callback, ms, options) => {
+    const timer = setTimeout(callback, ms);
+    if (options?.weak) timer.unref();
+    return timer;
+  },
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
 

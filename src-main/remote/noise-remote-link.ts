@@ -417,7 +417,7 @@ export class NoiseRemoteLink implements RemoteLink {
     record.updateTimer = this.clock.setTimeout(() => {
       record.updateTimer = null;
       if (record.view.state !== 'closed' && this.refresh(record)) this.publish(record);
-    }, STREAM_UPDATE_INTERVAL_MS);
+    }, STREAM_UPDATE_INTERVAL_MS, { weak: true });
   }
 
   private close(record: StreamRecord, reason: string): void {
@@ -430,7 +430,9 @@ export class NoiseRemoteLink implements RemoteLink {
     record.processor = null;
     this.publish(record);
     const streamId = record.view.streamId;
-    record.removeTimer = this.clock.setTimeout(() => this.remove(streamId, record), this.options.closedStreamRetentionMs ?? CLOSED_STREAM_RETENTION_MS);
+    record.removeTimer = this.clock.setTimeout(() => this.remove(streamId, record), this.options.closedStreamRetentionMs ?? CLOSED_STREAM_RETENTION_MS, {
+      weak: true,
+    });
     const closed = [...this.records.values()].filter((r) => r.view.state === 'closed');
     for (const oldest of closed.slice(0, Math.max(0, closed.length - MAX_CLOSED_STREAMS))) this.remove(oldest.view.streamId, oldest);
   }
