@@ -13,6 +13,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { AuthError, type AuthContext, type AuthProvider, type AuthSelection } from './auth-provider.ts';
+import { AgentIdentityProvider } from './agent-identity-provider.ts';
 import { ApiKeyProvider } from './api-key-provider.ts';
 import { authJsonPath, classifyAuthJson, readAuthJsonText } from './auth-json.ts';
 import { ChatgptLoginProvider } from './chatgpt-login-provider.ts';
@@ -47,7 +48,7 @@ function notYet(what: string): never {
  */
 export async function createAuthProvider(selection: AuthSelection, context: AuthContext): Promise<AuthProvider> {
   if (selection.awsSigv4) return notYet('--aws-sigv4');
-  if (selection.useAgentIdentityAuth) return notYet('--use-agent-identity-auth');
+  if (selection.useAgentIdentityAuth) return AgentIdentityProvider.create({ env: context.env });
   if (selection.registrationBearerStdin) return RegistrationBearerProvider.fromStdin(context.stdin);
   if (selection.executorCredentialStdin) {
     return ExecutorCredentialProvider.fromStdin({ stdin: context.stdin, environmentId: context.environmentId });

@@ -6,6 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { verify } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -18,6 +19,8 @@ import { PIPE_CLOSED_MESSAGE } from './executor-credential-provider.ts';
 import { chatgptAccessToken, chatgptIdToken, context, NO_FLAGS, tempHome } from './testing/fixtures.ts';
 import { launchReferenceWithAuth, referenceAvailable, waitFor } from './testing/reference-auth-launcher.ts';
 import { startRecordingServer, type Recorded } from './testing/registry-probe.ts';
+import { agentIdentityFixture } from './testing/agent-identity-fixture.ts';
+import { sealTaskId } from './testing/seal-task-id.ts';
 
 const skip = referenceAvailable() ? false : 'reference binary not installed';
 const ENV_ID = 'parity-env';
@@ -219,5 +222,54 @@ test('(e) --chatgpt-token-stdin: same policy request and registry headers (HTTPS
   } finally {
     await server.close();
     await caDir.cleanup();
+  }
+});
+
+test('(f) --use-agent-identity-auth: same JWKS and task requests, same assertion shape (sealed task id)', { skip }, async () => {
+  const registry = await FakeRegistry.start();
+  const f = await agentIdentityFixture();
+  f.answers.task = { status: 200, body: { encrypted_task_id: sealTaskId('task-sealed-parity', f.agentKey.privateKey) } };
+  const env = { ...f.env, CODEX_ACCESS_TOKEN: await f.token() };
+  const decode = (headers: Array<[string, string]>) => {
+    const [scheme, encoded] = headers[0]![1].split(' ');
+    return { scheme, encoded: encoded!, envelope: JSON.parse(Buffer.from(encoded!, 'base64url').toString('utf8')) };
+  };
+  const verifies = (message: string, signature: string) => verify(null, Buffer.from(message), f.agentKey.publicKey, Buffer.from(signature, 'base64'));
+  try {
+    const { ref, register } = await referenceRegistration(registry, { registryUrl: registry.baseUrl, environmentId: ENV_ID, flags: ['--use-agent-identity-auth'], env });
+    await ref.stop();
+    const [refJwks, refTask] = f.server.seen;
+    assert.equal(f.server.seen.length, 2);
+
+    const mine = await ours({ ...NO_FLAGS, useAgentIdentityAuth: true }, { env, registryUrl: registry.baseUrl });
+    const [myJwks, myTask] = f.server.seen.slice(2);
+    assert.equal(myJwks!.url, refJwks!.url);
+    assert.deepEqual(myJwks!.headers, refJwks!.headers);
+    assert.equal(myTask!.url, refTask!.url);
+    assert.deepEqual(myTask!.headers, refTask!.headers);
+    for (const task of [refTask!, myTask!]) {
+      const body = JSON.parse(task.body);
+      assert.deepEqual(Object.keys(body), ['timestamp', 'signature']);
+      assert.ok(verifies(`runtime-1:${body.timestamp}`, body.signature));
+    }
+
+    const refHeaders = referenceAuthHeaders(register);
+    const myHeaders = await mine.headers();
+    assert.deepEqual(myHeaders.map(([n]) => n), refHeaders.map(([n]) => n));
+    assert.equal(myHeaders[1]![1], refHeaders[1]![1]);
+    const theirs = decode(refHeaders);
+    const mineDecoded = decode(myHeaders);
+    assert.equal(mineDecoded.scheme, theirs.scheme);
+    assert.equal(/[=+/]/.test(mineDecoded.encoded), /[=+/]/.test(theirs.encoded));
+    assert.deepEqual(Object.keys(mineDecoded.envelope), Object.keys(theirs.envelope));
+    for (const { envelope } of [theirs, mineDecoded]) {
+      assert.equal(envelope.task_id, 'task-sealed-parity');
+      assert.equal(envelope.agent_runtime_id, 'runtime-1');
+      assert.ok(verifies(`runtime-1:task-sealed-parity:${envelope.timestamp}`, envelope.signature));
+    }
+    await mine.home.cleanup();
+  } finally {
+    await f.close();
+    await registry.close();
   }
 });
