@@ -13,6 +13,7 @@ import type { RegistrationState, StreamView } from '../control/contract.ts';
 import { FakeRegistry, type FakeRegistryOptions, type RecordedUpgrade } from '../testkit/remote/fake-registry.ts';
 import { NoiseHarness, runProcess, type HarnessStream } from '../testkit/remote/harness-client.ts';
 import { testAuthProvider, type TestAuthProvider } from '../testkit/remote/test-auth.ts';
+import { ManualClock } from '../testkit/remote/manual-clock.ts';
 import { encodeRelayFrame } from '../transport/relay/frame-codec.ts';
 import { AuthError } from './auth/auth-provider.ts';
 import { NoiseRemoteLink, type NoiseRemoteLinkOptions } from './noise-remote-link.ts';
@@ -303,6 +304,49 @@ describe('NoiseRemoteLink', () => {
         assert.match(link.state.lastError ?? '', /pong_timeout/);
       },
       { registry: { autoPong: false }, link: { keepalive: { pingIntervalMs: 50, pongTimeoutMs: 100 } } },
+    );
+  });
+
+  test('backoff: b from 1 s doubling to 30 s after every attempt, not reset by a successful connection', async () => {
+    const clock = new ManualClock();
+    let refusals = 3;
+    let envId = '';
+    await withLink(
+      async ({ registry, link, environmentId }) => {
+        envId = environmentId;
+        const waits: number[] = [];
+        const nextWait = () =>
+          new Promise<number>((resolve) => {
+            const off = link.subscribe((event) => {
+              if (event.type !== 'state' || event.state.status !== 'reconnecting') return;
+              off();
+              resolve(event.state.nextAttemptAtMs! - clock.now());
+            });
+          });
+        const online = () => eventually(() => link.state.status === 'online', 'online');
+        // three refused upgrades (503), then a successful connection
+        for (let i = 0; i < 3; i++) {
+          const wait = await nextWait();
+          waits.push(wait);
+          clock.advance(wait);
+        }
+        await online();
+        // dropped four times: the delay keeps doubling from where it was, capped at 30 s
+        for (let i = 0; i < 4; i++) {
+          const next = nextWait();
+          registry.dropExecutor(environmentId);
+          const wait = await next;
+          waits.push(wait);
+          clock.advance(wait);
+          await online();
+        }
+        assert.deepEqual(waits, [1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000]);
+        assert.equal(link.state.attempts, 8);
+      },
+      {
+        link: { clock, random: () => 1, backoff: {} },
+        registry: { rejectUpgrades: (u: RecordedUpgrade) => (u.role === 'environment' && u.environmentId === envId && refusals-- > 0 ? 503 : undefined) },
+      },
     );
   });
 
