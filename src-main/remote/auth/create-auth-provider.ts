@@ -20,6 +20,7 @@ import { ChatgptLoginProvider } from './chatgpt-login-provider.ts';
 import { ChatgptTokenStdinProvider } from './chatgpt-token-stdin-provider.ts';
 import { ExecutorCredentialProvider } from './executor-credential-provider.ts';
 import { RegistrationBearerProvider } from './registration-bearer-provider.ts';
+import { SigV4Provider } from './sigv4-provider.ts';
 
 export const NO_LOGIN_MESSAGE =
   'remote exec-server registration requires ChatGPT authentication or API key authentication; run `codex login` or set CODEX_API_KEY';
@@ -37,17 +38,16 @@ export function resolveCodexHome(env: NodeJS.ProcessEnv): string {
   return fromEnv && fromEnv.trim() !== '' ? fromEnv : join(homedir(), '.codex');
 }
 
-function notYet(what: string): never {
-  throw new AuthError(`${what} is not supported by this build of exec-desk yet`);
-}
-
 /**
  * Resolves the provider; throws AuthError('config') for start-up errors with the reference's
  * texts. Stdin modes read their first credential here (so a bad first line fails start-up).
  * The caller still calls `provider.checkRegistryUrl(base)` before any request.
  */
 export async function createAuthProvider(selection: AuthSelection, context: AuthContext): Promise<AuthProvider> {
-  if (selection.awsSigv4) return notYet('--aws-sigv4');
+  if (selection.awsSigv4) {
+    const { profile, region, service } = selection.awsSigv4;
+    return new SigV4Provider({ env: context.env, profile, region, service });
+  }
   if (selection.useAgentIdentityAuth) return AgentIdentityProvider.create({ env: context.env });
   if (selection.registrationBearerStdin) return RegistrationBearerProvider.fromStdin(context.stdin);
   if (selection.executorCredentialStdin) {

@@ -21,6 +21,7 @@ import { launchReferenceWithAuth, referenceAvailable, waitFor } from './testing/
 import { startRecordingServer, type Recorded } from './testing/registry-probe.ts';
 import { agentIdentityFixture } from './testing/agent-identity-fixture.ts';
 import { sealTaskId } from './testing/seal-task-id.ts';
+import { SigV4Provider } from './sigv4-provider.ts';
 
 const skip = referenceAvailable() ? false : 'reference binary not installed';
 const ENV_ID = 'parity-env';
@@ -271,5 +272,45 @@ test('(f) --use-agent-identity-auth: same JWKS and task requests, same assertion
   } finally {
     await f.close();
     await registry.close();
+  }
+});
+
+test('(g) --remote-transport direct --aws-sigv4: identical signed registration and upgrade headers', { skip }, async () => {
+  const server = await startRecordingServer();
+  server.answer = (req) =>
+    req.url.endsWith('/direct/register')
+      ? { status: 200, body: { environment_id: ENV_ID, transport: 'direct_jsonrpc_v1', registration_id: 'r1', url: `ws://127.0.0.1:${server.port}/ws/${ENV_ID}?sig=abc&x=1` } }
+      : { status: 404, body: {} };
+  const env = { AWS_ACCESS_KEY_ID: 'AKIDPARITY', AWS_SECRET_ACCESS_KEY: 'parity/secret+key', AWS_SESSION_TOKEN: 'parity-session' };
+  try {
+    const registryUrl = `http://127.0.0.1:${server.port}/api/`;
+    const ref = launchReferenceWithAuth({
+      registryUrl,
+      environmentId: ENV_ID,
+      flags: ['--remote-transport', 'direct', '--aws-sigv4', '--aws-region', 'eu-west-3', '--aws-service', 'execute-api'],
+      env,
+    });
+    assert.equal(await ref.exited, 1, 'the upgrade is refused');
+    await ref.stop();
+    const register = server.seen.find((r) => r.url.endsWith('/direct/register'))!;
+    const upgrade = server.seen.find((r) => r.method === 'UPGRADE GET')!;
+    assert.ok(register && upgrade, server.seen.map((r) => `${r.method} ${r.url}`).join(', '));
+    const dateOf = (headers: Array<[string, string]>) => {
+      const v = headers.find(([n]) => n === 'x-amz-date')![1];
+      return new Date(`${v.slice(0, 4)}-${v.slice(4, 6)}-${v.slice(6, 8)}T${v.slice(9, 11)}:${v.slice(11, 13)}:${v.slice(13, 15)}Z`);
+    };
+    const at = dateOf(register.headers);
+
+    const mine = new SigV4Provider({ env: { ...env, HOME: '/nonexistent' }, profile: null, region: 'eu-west-3', service: 'execute-api', now: () => at });
+    mine.checkRegistryUrl(new URL(registryUrl));
+    const url = new URL(`http://127.0.0.1:${server.port}${register.url}`);
+    assert.deepEqual(await mine.headers({ url, method: 'POST', body: Buffer.from(register.body) }), referenceAuthHeaders(register));
+
+    const atUpgrade = dateOf(upgrade.headers);
+    const mineAtUpgrade = new SigV4Provider({ env: { ...env, HOME: '/nonexistent' }, profile: null, region: 'eu-west-3', service: 'execute-api', now: () => atUpgrade });
+    const refUpgradeAuth = upgrade.headers.filter(([n]) => n.startsWith('x-amz-') || n === 'authorization');
+    assert.deepEqual(mineAtUpgrade.upgradeHeaders(new URL(`ws://127.0.0.1:${server.port}${upgrade.url}`)), refUpgradeAuth);
+  } finally {
+    await server.close();
   }
 });

@@ -55,6 +55,13 @@ export async function startRecordingServer(options: { tls?: boolean } = {}): Pro
     });
   };
   const server: Server = options.tls ? createTlsServer({ key: TEST_LEAF_KEY_PEM, cert: TEST_LEAF_CERT_PEM }, handler) : createServer(handler);
+  // WebSocket upgrades are recorded too (method GET, url, headers) and refused with 403.
+  server.on('upgrade', (req: IncomingMessage, socket) => {
+    const headers: Array<[string, string]> = [];
+    for (let i = 0; i < req.rawHeaders.length; i += 2) headers.push([req.rawHeaders[i]!.toLowerCase(), req.rawHeaders[i + 1]!]);
+    seen.push({ method: `UPGRADE ${req.method ?? ''}`, url: req.url ?? '', headers, body: '' });
+    socket.end('HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n');
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   state.port = (server.address() as { port: number }).port;
   state.url = `${options.tls ? 'https' : 'http'}://127.0.0.1:${state.port}`;
