@@ -62,6 +62,7 @@ test('token from stdin: policy loaded with it, then Bearer + account from the cl
   try {
     const provider = await s.run(`${TOKEN}\r\n`);
     assert.equal(provider.method, 'chatgpt-token-stdin');
+    assert.equal(provider.omitsRegistryErrorBody, true);
     assert.deepEqual(await provider.headers(REQUEST), [
       ['authorization', `Bearer ${TOKEN}`],
       ['chatgpt-account-id', 'acc-claim'],

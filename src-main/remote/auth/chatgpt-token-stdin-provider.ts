@@ -49,6 +49,7 @@ export interface ChatgptTokenStdinOptions {
 
 export class ChatgptTokenStdinProvider implements AuthProvider {
   readonly method = 'chatgpt-token-stdin' as const;
+  readonly omitsRegistryErrorBody = true;
   readonly #token: string;
   readonly #accountId: string;
 

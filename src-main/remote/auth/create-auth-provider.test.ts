@@ -24,6 +24,7 @@ test('CODEX_API_KEY (trimmed) gives Bearer only, and wins over auth.json', async
     await writeJson(join(home.dir, 'auth.json'), { OPENAI_API_KEY: 'sk-file' });
     const provider = await createAuthProvider(NO_FLAGS, context(home.dir, { env: { CODEX_API_KEY: '  sk x ' } }));
     assert.equal(provider.method, 'api-key');
+    assert.equal(provider.omitsRegistryErrorBody ?? false, false);
     assert.deepEqual(await provider.headers(REQUEST), [['authorization', 'Bearer sk x']]);
     assert.equal(await provider.refreshAfterUnauthorized(), false);
   } finally {

@@ -46,6 +46,7 @@ test('first frame gives Bearer only; later frames rotate it; EOF ends with code 
   stdin.write(frame('tok-1'));
   const provider = await start(stdin);
   assert.equal(provider.method, 'executor-credential');
+  assert.equal(provider.omitsRegistryErrorBody, true);
   assert.deepEqual(await provider.headers(REQUEST), [['authorization', 'Bearer tok-1']]);
   stdin.write(frame('tok-2'));
   await untilToken(provider, 'tok-2');

@@ -102,6 +102,7 @@ export interface ExecutorCredentialOptions {
 
 export class ExecutorCredentialProvider implements AuthProvider {
   readonly method = 'executor-credential' as const;
+  readonly omitsRegistryErrorBody = true;
   readonly ended: Promise<{ code: number; message?: string }>;
   #credential: Credential;
   readonly #reader: BoundedLineReader;

@@ -205,6 +205,7 @@ test('(e) --chatgpt-token-stdin: same policy request and registry headers (HTTPS
     const ref = launchReferenceWithAuth({ registryUrl, environmentId: ENV_ID, flags: ['--chatgpt-token-stdin'], files, env });
     ref.child.stdin!.write(`${token}\n`);
     assert.equal(await ref.exited, 1, 'the registry answers 401');
+    assert.match(ref.stderr(), /authentication failed \(401 Unauthorized\): response body omitted/);
     await ref.stop();
     const [referencePolicy, referenceRegister] = server.seen;
     assert.ok(referencePolicy && referenceRegister, `reference requests: ${server.seen.map((r) => r.url).join(', ')}`);
@@ -219,6 +220,7 @@ test('(e) --chatgpt-token-stdin: same policy request and registry headers (HTTPS
     assert.deepEqual(myPolicy.headers, referencePolicy.headers);
     assert.deepEqual(await mine.headers(), referenceAuthHeaders(referenceRegister));
     assert.deepEqual(referenceAuthHeaders(referenceRegister), [['authorization', `Bearer ${token}`], ['chatgpt-account-id', 'acct-token-stdin']]);
+    assert.equal(mine.provider.omitsRegistryErrorBody, true);
     await mine.home.cleanup();
   } finally {
     await server.close();

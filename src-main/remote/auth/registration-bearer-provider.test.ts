@@ -25,6 +25,7 @@ test('one bearer line: Bearer header on the wire, CODEX_API_KEY ignored, any htt
   try {
     const provider = await withStdin((s) => s.write('reg-bearer.1~x/y=\r\nsecond-line-ignored\n'));
     assert.equal(provider.method, 'registration-bearer');
+    assert.equal(provider.omitsRegistryErrorBody, true);
     await probeRegistry(provider, new URL(`${server.url}/api`), 'cloud/environment/e/register', {});
     assert.deepEqual(authHeadersOf(server.seen[0]!), [['authorization', 'Bearer reg-bearer.1~x/y=']]);
     assert.doesNotThrow(() => provider.checkRegistryUrl(new URL('http://example.invalid/')));

@@ -15,6 +15,7 @@ export const INVALID_BEARER_MESSAGE = 'invalid registration bearer';
 
 export class RegistrationBearerProvider implements AuthProvider {
   readonly method = 'registration-bearer' as const;
+  readonly omitsRegistryErrorBody = true;
   readonly #bearer: string;
 
   private constructor(bearer: string) {
