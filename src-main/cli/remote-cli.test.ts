@@ -124,6 +124,13 @@ const STARTUP_CASES: Case[] = [
   config(['forward', '--remote', R, '--environment-id', 'e', '--connect', 'http://127.0.0.1:1'], 'failed to configure exec-server websocket: forward destination must be a ws:// or wss:// URL', KEY),
   config(['forward', '--remote', R, '--environment-id', 'e', '--connect', 'notaurl', '--exit-on-stdin-close'], 'failed to configure exec-server websocket: relative URL without a base', KEY),
   config(['forward', '--remote', R, '--environment-id', 'e', '--connect', 'ws://'], 'failed to configure exec-server websocket: empty host', KEY),
+  // stdin credential modes with stdin at EOF, and Agent Identity without its token
+  config(['--remote', R, '--environment-id', 'e', '--executor-credential-stdin'], 'exec-server executor credential pipe closed'),
+  config(['--remote', R, '--environment-id', 'e', '--exit-on-stdin-close', '--executor-credential-stdin'], 'exec-server executor credential pipe closed'),
+  config(['--remote', R, '--environment-id', 'e', '--registration-bearer-stdin'], 'expected a newline-terminated registration bearer of at most 16 KiB'),
+  config(['--remote', R, '--environment-id', 'e', '--chatgpt-token-stdin', '--chatgpt-account-id', 'x'], 'ChatGPT token registry URLs must use HTTPS without userinfo or fragments'),
+  config(['--remote', R, '--environment-id', 'e', '--use-agent-identity-auth'], 'CODEX_ACCESS_TOKEN is required when --use-agent-identity-auth is set'),
+  config(['--remote', R, '--environment-id', 'e', '--use-agent-identity-auth', '--ws-auth', 'capability-token'], '`--ws-token-file` or `--ws-token-sha256` is required when `--ws-auth capability-token` is set'),
   // --exit-on-stdin-close with stdin already at EOF: exit 0 before registering
   { argv: ['--remote', R, '--environment-id', 'e', '--exit-on-stdin-close'], code: 0, first: '', env: KEY },
 ];
@@ -141,11 +148,13 @@ before(() => {
 });
 after(() => rmSync(home, { recursive: true, force: true }));
 
+/** A fresh CODEX_HOME per run: concurrent reference runs race on the helper files they create in it. */
 function baseEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const codexHome = mkdtempSync(join(home, 'home-'));
   return {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
-    HOME: home,
-    CODEX_HOME: home,
+    HOME: codexHome,
+    CODEX_HOME: codexHome,
     TMPDIR: join(home, 'tmp'),
     HTTP_PROXY: 'http://127.0.0.1:9',
     HTTPS_PROXY: 'http://127.0.0.1:9',
