@@ -114,6 +114,36 @@ test('--exit-on-stdin-close: stdin EOF while online ends the link and exits 0', 
   }
 });
 
+test('--executor-credential-stdin: registers with the frame\'s token; the pipe closing while online exits 0, as the reference', { timeout: 60_000 }, async () => {
+  const TOKEN = 'rotating-token-1';
+  const registry = await FakeRegistry.start({ executorToken: TOKEN });
+  const home = mkdtempSync(join(tmpdir(), 'exec-desk-ecs-'));
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, CODEX_HOME: home };
+  const frame = (environmentId: string) =>
+    `${JSON.stringify({ version: 1, token: TOKEN, environment_id: environmentId, expires_at: Math.floor(Date.now() / 1000) + 3600 })}\n`;
+  const kinds = referenceAvailable() ? (['exec-desk', 'reference'] as const) : (['exec-desk'] as const);
+  try {
+    for (const kind of kinds) {
+      const environmentId = `env-ecs-${kind}`;
+      const args = ['--remote', registry.baseUrl, '--environment-id', environmentId, '--executor-credential-stdin'];
+      const executor = await startServer(kind, { args, env, noUrl: true, stdinPipe: true });
+      try {
+        executor.child.stdin!.write(frame(environmentId));
+        await registry.waitForExecutor(environmentId);
+        const register = registry.requests.find((r) => r.endpoint === 'register' && r.environmentId === environmentId)!;
+        assert.equal(register.headers.find(([n]) => n === 'authorization')?.[1], `Bearer ${TOKEN}`, kind);
+        executor.child.stdin!.end();
+        assert.equal(await exitOf(executor), 0, `${kind}: ${executor.stderr()}`);
+      } finally {
+        await executor.stop();
+      }
+    }
+  } finally {
+    await registry.close();
+    rmSync(home, { recursive: true, force: true });
+  }
+});
+
 test('forward --connect: each relay stream gets its own connection to a local exec-desk listener', { timeout: 60_000 }, async () => {
   const registry = await FakeRegistry.start({ executorToken: API_KEY });
   const listener = await startServer('exec-desk', { args: ['--listen', 'ws://127.0.0.1:0'] });
