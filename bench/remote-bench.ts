@@ -36,6 +36,8 @@ import type { NoiseTransport } from '../src-main/transport/noise/transport.ts';
 import { execDeskBin, now, projectRoot, ratioText, renderTable, sleep, treeCpuSeconds, withTimeout, type Kind, type Row } from './bench-kit.ts';
 
 const API_KEY = 'sk-bench-executor';
+/** The fake rendezvous records every frame it relays; the bench empties that record between runs. */
+let forgetRecordedFrames = () => {};
 const KINDS: Kind[] = ['reference', 'exec-desk'];
 
 // ---------------------------------------------------------------------------------------------
@@ -50,18 +52,22 @@ interface Options {
   only: 'latency' | 'throughput' | null;
   timeoutMs: number;
   jsonPath: string;
+  /** Node flags for the exec-desk executor only (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"). */
+  deskNodeArgs: string[];
+  /** exec-desk entry script (default: this checkout's bin/exec-desk.mjs); to A/B a patched copy of the tree. */
+  deskBin: string;
 }
 
 function usage(message: string): never {
   process.stderr.write(
     `${message}\nusage: node --import tsx bench/remote-bench.ts [--runs N] [--warmup N] [--block N] [--mib N] [--tp-runs N]\n` +
-      '  [--only latency|throughput] [--timeout-ms N] [--json PATH]\n',
+      '  [--only latency|throughput] [--timeout-ms N] [--json PATH] [--desk-node-args "<node flags>"] [--desk-bin PATH]\n',
   );
   process.exit(2);
 }
 
 function parseOptions(argv: string[]): Options {
-  const o: Options = { runs: 100, warmup: 10, block: 10, mib: 64, tpRuns: 3, only: null, timeoutMs: 15_000, jsonPath: `${projectRoot}bench/results/remote-latest.json` };
+  const o: Options = { runs: 100, warmup: 10, block: 10, mib: 64, tpRuns: 3, only: null, timeoutMs: 15_000, jsonPath: `${projectRoot}bench/results/remote-latest.json`, deskNodeArgs: [], deskBin: execDeskBin };
   const int = (flag: string, value: string | undefined, min: number) => {
     const n = Number(value);
     if (value === undefined || !Number.isInteger(n) || n < min) usage(`${flag} needs an integer >= ${min}`);
@@ -78,6 +84,8 @@ function parseOptions(argv: string[]): Options {
       case '--tp-runs': o.tpRuns = int(flag, next(), 1); break;
       case '--timeout-ms': o.timeoutMs = int(flag, next(), 100); break;
       case '--json': o.jsonPath = next() ?? usage('--json needs a path'); break;
+      case '--desk-bin': o.deskBin = next() ?? usage('--desk-bin needs a path'); break;
+      case '--desk-node-args': o.deskNodeArgs = (next() ?? usage('--desk-node-args needs a value')).split(/\s+/).filter(Boolean); break;
       case '--only': {
         const v = next();
         if (v !== 'latency' && v !== 'throughput') usage('--only takes latency or throughput');
@@ -119,11 +127,11 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-function startExecutor(kind: Kind, registry: FakeRegistry, environmentId: string): Executor {
+function startExecutor(kind: Kind, registry: FakeRegistry, environmentId: string, opts: Options): Executor {
   const home = mkdtempSync(join(tmpdir(), `exec-desk-remote-bench-${kind}-`));
   cleanups.push(() => rmSync(home, { recursive: true, force: true }));
   const args = ['--remote', registry.baseUrl, '--environment-id', environmentId];
-  const [command, argv] = kind === 'reference' ? [referenceCommand(), ['exec-server', ...args]] : [process.execPath, [execDeskBin, ...args]];
+  const [command, argv] = kind === 'reference' ? [referenceCommand(), ['exec-server', ...args]] : [process.execPath, [...opts.deskNodeArgs, opts.deskBin, ...args]];
   // Loopback only: any other outbound request goes to a dead proxy.
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -382,6 +390,7 @@ async function measureLatency(streams: Record<Kind, LeanStream>, opts: Options):
     for (const kind of order) {
       for (let i = 0; i < size; i++) samples[kind].push(await oneShot(streams[kind], `lat-${kind}-${++counter}`, opts.timeoutMs));
     }
+    forgetRecordedFrames();
     process.stderr.write(`\r  latency: block ${b + 1}/${blocks}   `);
   }
   process.stderr.write('\n');
@@ -452,6 +461,7 @@ async function measureThroughput(streams: Record<Kind, LeanStream>, executors: R
   for (let r = 0; r < opts.tpRuns; r++) {
     const order: Kind[] = r % 2 === 0 ? ['reference', 'exec-desk'] : ['exec-desk', 'reference'];
     for (const kind of order) {
+      forgetRecordedFrames();
       const run = await throughputRun(streams[kind], executors[kind], `tp-${kind}-${r}`, bytes, opts);
       runs[kind].push(run);
       process.stderr.write(
@@ -476,6 +486,7 @@ async function main(): Promise<number> {
   const opts = parseOptions(process.argv.slice(2));
   const started = new Date();
   const registry = await FakeRegistry.start({ executorToken: API_KEY });
+  forgetRecordedFrames = () => void registry.frames.splice(0);
   const executors = {} as Record<Kind, Executor>;
   const harnesses: LeanHarness[] = [];
   let latency: Record<Kind, Summary> | null = null;
@@ -484,7 +495,7 @@ async function main(): Promise<number> {
     const streams = {} as Record<Kind, LeanStream>;
     for (const kind of KINDS) {
       const environmentId = `bench-${kind}`;
-      executors[kind] = startExecutor(kind, registry, environmentId);
+      executors[kind] = startExecutor(kind, registry, environmentId, opts);
       await registry.waitForExecutor(environmentId, 30_000).catch((error: Error) => {
         throw new Error(`${error.message}; ${kind} stderr:\n${executors[kind].stderr().slice(-2000)}`);
       });
