@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { AuthError } from './auth-provider.ts';
 import { createAuthProvider } from './create-auth-provider.ts';
 import { ChatgptLoginProvider } from './chatgpt-login-provider.ts';
-import { CODEX_CLIENT_ID, REFRESH_EXPIRED_MESSAGE, REFRESH_INVALID_RESPONSE_MESSAGE } from './chatgpt-token-refresh.ts';
+import { CODEX_CLIENT_ID, REFRESH_EXPIRED_MESSAGE, REFRESH_INVALID_RESPONSE_MESSAGE, REFRESH_REUSED_MESSAGE } from './chatgpt-token-refresh.ts';
 import { codexUserAgent } from './codex-user-agent.ts';
 import { chatgptAccessToken, chatgptIdToken, context, NO_FLAGS, tempHome, writeJson } from './testing/fixtures.ts';
 import { startRecordingServer, type RecordingServer } from './testing/registry-probe.ts';
@@ -222,5 +222,29 @@ test('tokens refreshed by another process are adopted instead of refreshing agai
     assert.equal(s.server.seen.length, 0);
   } finally {
     await s.cleanup();
+  }
+});
+
+test('401s arriving together share one forced refresh; a failing shared refresh is an AuthError for all', async () => {
+  const s = await setup(3600);
+  try {
+    const results = await Promise.all([s.provider.refreshAfterUnauthorized(), s.provider.refreshAfterUnauthorized(), s.provider.refreshAfterUnauthorized()]);
+    assert.deepEqual(results, [true, true, true]);
+    assert.equal(s.server.seen.length, 1);
+  } finally {
+    await s.cleanup();
+  }
+  const f = await setup(3600);
+  f.server.answer = () => ({ status: 401, body: { error: 'refresh_token_reused' } });
+  try {
+    const settled = await Promise.allSettled([f.provider.refreshAfterUnauthorized(), f.provider.refreshAfterUnauthorized()]);
+    for (const result of settled) {
+      assert.equal(result.status, 'rejected');
+      const reason = (result as PromiseRejectedResult).reason;
+      assert.ok(reason instanceof AuthError && reason.kind === 'auth_needed' && reason.message === REFRESH_REUSED_MESSAGE);
+    }
+    assert.equal(f.server.seen.length, 1);
+  } finally {
+    await f.cleanup();
   }
 });

@@ -65,13 +65,14 @@ export class ChatgptLoginProvider implements AuthProvider {
   }
 
   async refreshAfterUnauthorized(signal?: AbortSignal): Promise<boolean> {
-    if (this.#inflight) {
-      await this.#join(this.#inflight, signal);
-      return true;
-    }
-    if (this.#permanentFailure !== null) throw new AuthError(this.#permanentFailure, 'auth_needed');
-    if (this.#tokens.access_token === this.#forcedToken) return false;
     try {
+      if (this.#inflight) {
+        // Another request is refreshing already: its result serves this one too.
+        await this.#join(this.#inflight, signal);
+        return true;
+      }
+      if (this.#permanentFailure !== null) throw new RefreshFailure(this.#permanentFailure, true);
+      if (this.#tokens.access_token === this.#forcedToken) return false;
       await this.#refresh('forced', signal);
     } catch (err) {
       if (err instanceof RefreshFailure) throw new AuthError(err.message, err.permanent ? 'auth_needed' : 'unavailable');
