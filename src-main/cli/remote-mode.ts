@@ -26,6 +26,8 @@ import type { ServerOptions } from './options.ts';
 
 /** Stand-in registry URL while resolving the credential of an unparsable `--remote` (see below). */
 const PLACEHOLDER_REGISTRY = 'https://registry.invalid/';
+/** How long `--exit-on-stdin-close` waits for the first stdin read before registering. */
+const STDIN_EOF_GRACE_MS = 100;
 /** The direct transport (§13) is not built yet; only reachable once a SigV4 provider exists. */
 export const DIRECT_NOT_SUPPORTED = 'the direct remote transport is not supported by this build of exec-desk yet';
 
@@ -116,7 +118,29 @@ export async function runRemoteMode(options: ServerOptions, io: RemoteModeIo): P
   io.signals.on('SIGINT', onInt);
   void link.fatal.then(finish);
 
-  if (options.exitOnStdinClose) watchStdinEof(io.stdin, remote.auth, () => finish({ code: 0, message: '' }));
+  if (options.exitOnStdinClose) {
+    let atEof = false;
+    const firstRead = new Promise<void>((resolve) => {
+      watchStdinEof(io.stdin, remote.auth, () => {
+        atEof = true;
+        resolve();
+        finish({ code: 0, message: '' });
+      });
+      // With a stdin credential mode the provider owns the data (and the first line is already read).
+      if (!providerReadsStdin(remote.auth)) io.stdin.once('data', () => resolve());
+      setTimeout(resolve, STDIN_EOF_GRACE_MS).unref();
+    });
+    // A stdin that is already closed ends the process before any registration, as in the
+    // reference; give the first read a moment so a fast registry error cannot win that race.
+    await firstRead;
+    if (atEof) {
+      io.signals.off('SIGTERM', onTerm);
+      io.signals.off('SIGINT', onInt);
+      await server.shutdown();
+      auth.close();
+      return 0;
+    }
+  }
 
   const unsubscribe = link.subscribe(stateLogger(log));
   log.info('remote mode', {
@@ -147,8 +171,11 @@ function watchStdinEof(stdin: Readable, selection: AuthSelection, onEof: () => v
   stdin.once('end', onEof);
   stdin.once('close', onEof);
   stdin.once('error', onEof);
-  const providerReads = selection.registrationBearerStdin || selection.executorCredentialStdin || selection.chatgptTokenStdin;
-  if (!providerReads) stdin.resume();
+  if (!providerReadsStdin(selection)) stdin.resume();
+}
+
+function providerReadsStdin(selection: AuthSelection): boolean {
+  return selection.registrationBearerStdin || selection.executorCredentialStdin || selection.chatgptTokenStdin;
 }
 
 /** Logs each registration state change and each stream's lifecycle step (not its byte counters). */
