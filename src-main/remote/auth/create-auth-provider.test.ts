@@ -10,7 +10,6 @@ import {
   NO_USABLE_BEARER_MESSAGE,
   resolveCodexHome,
 } from './create-auth-provider.ts';
-import { API_KEY_HOST_REFUSED } from './registry-url.ts';
 import { chatgptAccessToken, chatgptIdToken, context, NO_FLAGS, tempHome, writeJson } from './testing/fixtures.ts';
 
 const REQUEST = { url: new URL('http://127.0.0.1:1/api/cloud/environment/env-1/register'), method: 'POST' as const, body: new Uint8Array() };
@@ -97,16 +96,4 @@ test('a ChatGPT login without tokens or last_refresh fails like the binary', asy
 test('CODEX_HOME overrides ~/.codex', () => {
   assert.equal(resolveCodexHome({ CODEX_HOME: '/x/y' }), '/x/y');
   assert.match(resolveCodexHome({}), /\.codex$/);
-});
-
-test('the registry URL rule is checked before the provider is handed out', async () => {
-  const home = await tempHome();
-  try {
-    const refused = context(home.dir, { env: { CODEX_API_KEY: 'sk' }, registryUrl: new URL('http://example.invalid/api') });
-    await assert.rejects(createAuthProvider(NO_FLAGS, refused), authError(API_KEY_HOST_REFUSED));
-    const allowed = context(home.dir, { env: { CODEX_API_KEY: 'sk' }, registryUrl: new URL('https://api.openai.com/api') });
-    assert.equal((await createAuthProvider(NO_FLAGS, allowed)).method, 'api-key');
-  } finally {
-    await home.cleanup();
-  }
 });

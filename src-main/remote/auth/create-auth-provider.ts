@@ -39,24 +39,13 @@ export function resolveCodexHome(env: NodeJS.ProcessEnv): string {
 }
 
 /**
- * Resolves the provider and checks `context.registryUrl` against its rules (API-key host rule,
- * HTTPS rules) before returning — so no request can precede them. Throws AuthError with the
- * reference's texts for start-up errors ('config' unless a kind says more). Stdin modes read
- * their first credential here (a bad first line fails start-up). Callers building other URLs
- * later may call `provider.checkRegistryUrl` again.
+ * Resolves the provider; throws AuthError('config') for start-up errors with the reference's
+ * texts. Stdin modes read their first credential here (so a bad first line fails start-up).
+ * The caller must call `provider.checkRegistryUrl(base)` before any request (the CLI does so
+ * after reporting an unparsable `--remote`, which the reference reports first; only
+ * `--chatgpt-token-stdin` checks `context.registryUrl` itself, before reading stdin).
  */
 export async function createAuthProvider(selection: AuthSelection, context: AuthContext): Promise<AuthProvider> {
-  const provider = await pickProvider(selection, context);
-  try {
-    provider.checkRegistryUrl(context.registryUrl);
-  } catch (err) {
-    provider.close();
-    throw err;
-  }
-  return provider;
-}
-
-async function pickProvider(selection: AuthSelection, context: AuthContext): Promise<AuthProvider> {
   if (selection.awsSigv4) {
     const { profile, region, service } = selection.awsSigv4;
     return new SigV4Provider({ env: context.env, profile, region, service });
