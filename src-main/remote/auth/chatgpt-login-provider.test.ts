@@ -63,6 +63,7 @@ test('headers: authorization then chatgpt-account-id; no refresh when exp is 6 m
       ['chatgpt-account-id', 'acc'],
     ]);
     assert.equal(s.server.seen.length, 0);
+    for (const url of ['http://example.invalid/', 'unix:/x']) assert.doesNotThrow(() => s.provider.checkRegistryUrl(new URL(url)), url);
   } finally {
     await s.cleanup();
   }

@@ -19,7 +19,6 @@ import { AuthError, type AuthProvider, type RegistryRequest } from './auth-provi
 import { classifyAuthJson, readAuthJsonText, writeAuthJsonAtomically, type AuthDotJson, type TokenData } from './auth-json.ts';
 import { refreshChatgptTokens, RefreshFailure, type RefreshReason, type RefreshedTokens } from './chatgpt-token-refresh.ts';
 import { jwtExpiry } from './jwt-claims.ts';
-import { requireHost } from './registry-url.ts';
 
 /** Refresh when the access token expires within this window (refreshed at 4 min, not at 6). */
 export const PROACTIVE_REFRESH_WINDOW_MS = 5 * 60 * 1000;
@@ -82,10 +81,8 @@ export class ChatgptLoginProvider implements AuthProvider {
     return true;
   }
 
-  /** No host restriction for ChatGPT auth (an http:// non-loopback registry is used by the binary). */
-  checkRegistryUrl(base: URL): void {
-    requireHost(base);
-  }
+  /** No URL rule in this mode on 0.169.0 (a URL without a host fails when the request is built). */
+  checkRegistryUrl(_base: URL): void {}
 
   close(): void {}
 

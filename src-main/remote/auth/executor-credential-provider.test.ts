@@ -13,6 +13,7 @@ import {
   OTHER_ENVIRONMENT_MESSAGE,
   PIPE_CLOSED_MESSAGE,
 } from './executor-credential-provider.ts';
+import { HTTPS_OR_LOOPBACK_RULE_MESSAGE } from './registry-url.ts';
 import { context, NO_FLAGS, tempHome } from './testing/fixtures.ts';
 import { probeRegistry, startRecordingServer } from './testing/registry-probe.ts';
 
@@ -47,6 +48,8 @@ test('first frame gives Bearer only; later frames rotate it; EOF ends with code 
   const provider = await start(stdin);
   assert.equal(provider.method, 'executor-credential');
   assert.equal(provider.omitsRegistryErrorBody, true);
+  assert.throws(() => provider.checkRegistryUrl(new URL('http://example.invalid/')), { message: HTTPS_OR_LOOPBACK_RULE_MESSAGE });
+  assert.doesNotThrow(() => provider.checkRegistryUrl(new URL('https://example.invalid/')));
   assert.deepEqual(await provider.headers(REQUEST), [['authorization', 'Bearer tok-1']]);
   stdin.write(frame('tok-2'));
   await untilToken(provider, 'tok-2');

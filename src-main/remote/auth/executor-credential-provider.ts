@@ -10,12 +10,13 @@
  * - Later frames replace the credential; a bad later frame ends the executor (code 1, its text);
  *   EOF ends it with code 0.
  * - An expired credential makes headers() throw: no request is sent.
+ * - The registry must be https or loopback http.
  * The current token is kept only in `#credential`.
  */
 import type { Readable } from 'node:stream';
 import { AuthError, type AuthProvider, type RegistryRequest } from './auth-provider.ts';
 import { BoundedLineReader, isBearerToken, type LineResult } from './bounded-line-reader.ts';
-import { requireHost } from './registry-url.ts';
+import { checkHttpsOrLoopback } from './registry-url.ts';
 
 export const EXECUTOR_CREDENTIAL_MAX_FRAME_BYTES = 16 * 1024;
 export const INITIAL_CREDENTIAL_TIMEOUT_MS = 30_000;
@@ -180,8 +181,9 @@ export class ExecutorCredentialProvider implements AuthProvider {
     return false;
   }
 
+  /** `https://` or loopback `http://` (observed on 0.169.0, checked after the credential is read). */
   checkRegistryUrl(base: URL): void {
-    requireHost(base);
+    checkHttpsOrLoopback(base);
   }
 
   close(): void {

@@ -14,7 +14,7 @@ import { FakeRegistry, type RecordedRequest } from '../../testkit/remote/fake-re
 import { TEST_CA_PEM } from '../../core/http/test-certs.ts';
 import { AuthError, type AuthProvider, type AuthSelection } from './auth-provider.ts';
 import { createAuthProvider } from './create-auth-provider.ts';
-import { API_KEY_HOST_REFUSED } from './registry-url.ts';
+import { API_KEY_HOST_REFUSED, HTTPS_OR_LOOPBACK_RULE_MESSAGE } from './registry-url.ts';
 import { PIPE_CLOSED_MESSAGE } from './executor-credential-provider.ts';
 import { chatgptAccessToken, chatgptIdToken, context, NO_FLAGS, tempHome } from './testing/fixtures.ts';
 import { launchReferenceWithAuth, referenceAvailable, waitFor } from './testing/reference-auth-launcher.ts';
@@ -44,7 +44,13 @@ async function ours(selection: AuthSelection, setup: { env?: NodeJS.ProcessEnv; 
     await home.cleanup();
     throw err;
   });
-  provider.checkRegistryUrl(registryUrl);
+  try {
+    provider.checkRegistryUrl(registryUrl);
+  } catch (err) {
+    provider.close();
+    await home.cleanup();
+    throw err;
+  }
   const url = new URL(`${registryUrl.href.replace(/\/+$/, '')}/cloud/environment/${ENV_ID}/register`);
   return { provider, home, headers: () => provider.headers({ url, method: 'POST', body: new Uint8Array() }) };
 }
@@ -314,5 +320,28 @@ test('(g) --remote-transport direct --aws-sigv4: identical signed registration a
     assert.deepEqual(mineAtUpgrade.upgradeHeaders(new URL(`ws://127.0.0.1:${server.port}${upgrade.url}`)), refUpgradeAuth);
   } finally {
     await server.close();
+  }
+});
+
+test('(h) stdin bearer and executor credential modes: the https-or-loopback rule, same text', { skip }, async () => {
+  const frame = `${JSON.stringify({ version: 1, token: 't', environment_id: ENV_ID, expires_at: Math.floor(Date.now() / 1000) + 3600 })}\n`;
+  const modes: Array<[string, string, Partial<AuthSelection>]> = [
+    ['--registration-bearer-stdin', 'bearer\n', { registrationBearerStdin: true }],
+    ['--executor-credential-stdin', frame, { executorCredentialStdin: true }],
+  ];
+  for (const [flag, line, selection] of modes) {
+    const ref = launchReferenceWithAuth({ registryUrl: 'http://example.invalid/api', environmentId: ENV_ID, flags: [flag] });
+    ref.child.stdin!.write(line);
+    assert.equal(await ref.exited, 1, flag);
+    const refError = ref.stderr().split('\n').find((l) => l.startsWith('Error: '));
+    await ref.stop();
+    const stdin = new PassThrough();
+    stdin.write(line);
+    await assert.rejects(ours({ ...NO_FLAGS, ...selection }, { stdin, registryUrl: 'http://example.invalid/api' }), (err: unknown) => {
+      assert.ok(err instanceof AuthError);
+      assert.equal(`Error: ${err.message}`, refError, flag);
+      assert.equal(err.message, HTTPS_OR_LOOPBACK_RULE_MESSAGE);
+      return true;
+    });
   }
 });

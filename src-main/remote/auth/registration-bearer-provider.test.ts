@@ -4,6 +4,7 @@ import { PassThrough } from 'node:stream';
 import { AuthError } from './auth-provider.ts';
 import { createAuthProvider } from './create-auth-provider.ts';
 import { BEARER_NOT_TERMINATED_MESSAGE, INVALID_BEARER_MESSAGE } from './registration-bearer-provider.ts';
+import { HTTPS_OR_LOOPBACK_RULE_MESSAGE } from './registry-url.ts';
 import { context, NO_FLAGS, tempHome } from './testing/fixtures.ts';
 import { authHeadersOf, probeRegistry, startRecordingServer } from './testing/registry-probe.ts';
 
@@ -20,7 +21,7 @@ async function withStdin(write: (stdin: PassThrough) => void) {
   }
 }
 
-test('one bearer line: Bearer header on the wire, CODEX_API_KEY ignored, any http host', async () => {
+test('one bearer line: Bearer header on the wire, CODEX_API_KEY ignored; https or loopback only', async () => {
   const server = await startRecordingServer();
   try {
     const provider = await withStdin((s) => s.write('reg-bearer.1~x/y=\r\nsecond-line-ignored\n'));
@@ -28,7 +29,10 @@ test('one bearer line: Bearer header on the wire, CODEX_API_KEY ignored, any htt
     assert.equal(provider.omitsRegistryErrorBody, true);
     await probeRegistry(provider, new URL(`${server.url}/api`), 'cloud/environment/e/register', {});
     assert.deepEqual(authHeadersOf(server.seen[0]!), [['authorization', 'Bearer reg-bearer.1~x/y=']]);
-    assert.doesNotThrow(() => provider.checkRegistryUrl(new URL('http://example.invalid/')));
+    assert.doesNotThrow(() => provider.checkRegistryUrl(new URL('https://example.invalid/')));
+    for (const refused of ['http://example.invalid/', 'unix:/x']) {
+      assert.throws(() => provider.checkRegistryUrl(new URL(refused)), { message: HTTPS_OR_LOOPBACK_RULE_MESSAGE }, refused);
+    }
     assert.equal(await provider.refreshAfterUnauthorized(), false);
   } finally {
     await server.close();

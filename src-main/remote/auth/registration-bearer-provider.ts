@@ -1,13 +1,14 @@
 /**
  * `--registration-bearer-stdin` (remote-protocol.md §3.4, texts and bounds measured on 0.169.0):
  * one newline-terminated line of at most 16 KiB (newline included; a CR before it is dropped),
- * visible ASCII only. Header `authorization: Bearer <line>`; CODEX_API_KEY is ignored; no host rule.
+ * visible ASCII only. Header `authorization: Bearer <line>`; CODEX_API_KEY is ignored; the registry
+ * must be https or loopback http.
  * The bearer is kept only in this object's private field.
  */
 import type { Readable } from 'node:stream';
 import { AuthError, type AuthProvider, type RegistryRequest } from './auth-provider.ts';
 import { BoundedLineReader, isBearerToken } from './bounded-line-reader.ts';
-import { requireHost } from './registry-url.ts';
+import { checkHttpsOrLoopback } from './registry-url.ts';
 
 export const REGISTRATION_BEARER_MAX_LINE_BYTES = 16 * 1024;
 export const BEARER_NOT_TERMINATED_MESSAGE = 'expected a newline-terminated registration bearer of at most 16 KiB';
@@ -44,8 +45,9 @@ export class RegistrationBearerProvider implements AuthProvider {
     return false;
   }
 
+  /** `https://` or loopback `http://` (observed on 0.169.0, checked after the credential is read). */
   checkRegistryUrl(base: URL): void {
-    requireHost(base);
+    checkHttpsOrLoopback(base);
   }
 
   close(): void {}

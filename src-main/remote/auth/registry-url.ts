@@ -57,3 +57,18 @@ export function checkApiKeyRegistryUrl(url: URL): void {
   if (scheme === 'https:' && isOpenAiHost(url.hostname)) return;
   throw new AuthError(API_KEY_HOST_REFUSED);
 }
+
+export const HTTPS_OR_LOOPBACK_RULE_MESSAGE =
+  'environment registry configuration error: remote transport requires https for non-loopback endpoints';
+
+/**
+ * `https://`, or `http://` to a loopback host — else the text above (also for a URL without a
+ * host). The binary applies it to `--registration-bearer-stdin`, `--executor-credential-stdin`
+ * (after reading the credential) and the direct transport; not to API-key, ChatGPT-login or
+ * Agent Identity auth.
+ */
+export function checkHttpsOrLoopback(url: URL): void {
+  if (url.protocol === 'https:' && url.hostname !== '') return;
+  if (url.protocol === 'http:' && isLoopbackHostname(url.hostname)) return;
+  throw new AuthError(HTTPS_OR_LOOPBACK_RULE_MESSAGE);
+}

@@ -10,12 +10,12 @@
  */
 import { AuthError, type AuthProvider, type RegistryRequest } from './auth-provider.ts';
 import { resolveAwsSetup, type AwsSetup } from './aws-credentials.ts';
-import { isLoopbackHostname, requireHost } from './registry-url.ts';
+import { checkHttpsOrLoopback, isLoopbackHostname } from './registry-url.ts';
 import { signRequest } from './sigv4.ts';
 
 export const DEFAULT_AWS_SERVICE = 'execute-api';
 export const REGISTRY_CONTENT_TYPE = 'application/json';
-export const DIRECT_HTTPS_RULE_MESSAGE = 'environment registry configuration error: remote transport requires https for non-loopback endpoints';
+export { HTTPS_OR_LOOPBACK_RULE_MESSAGE as DIRECT_HTTPS_RULE_MESSAGE } from './registry-url.ts';
 export const DIRECT_WSS_RULE_MESSAGE = 'environment registry configuration error: remote transport requires wss for non-loopback endpoints';
 
 export interface SigV4Options {
@@ -86,10 +86,7 @@ export class SigV4Provider implements AuthProvider {
 
   /** `https://`, or `http://` to a loopback host. */
   checkRegistryUrl(base: URL): void {
-    requireHost(base);
-    if (base.protocol === 'https:') return;
-    if (base.protocol === 'http:' && isLoopbackHostname(base.hostname)) return;
-    throw new AuthError(DIRECT_HTTPS_RULE_MESSAGE);
+    checkHttpsOrLoopback(base);
   }
 
   close(): void {}
