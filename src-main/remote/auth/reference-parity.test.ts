@@ -138,6 +138,47 @@ test('(b) ChatGPT auth.json expiring in 2 min: same refresh request, same header
   }
 });
 
+test('(b′) ChatGPT login, registry 401: same forced refresh request, retry with the new token', { skip }, async () => {
+  const nowS = Math.floor(Date.now() / 1000);
+  const refreshed = { id_token: chatgptIdToken('acct-forced'), access_token: chatgptAccessToken('acct-forced', nowS + 7200), refresh_token: 'rt-forced-after' };
+  // The registry accepts only the refreshed token: the first registration gets a 401.
+  const registry = await FakeRegistry.start({ executorToken: refreshed.access_token });
+  const tokenEndpoint = await startRecordingServer();
+  tokenEndpoint.answer = () => ({ status: 200, body: refreshed });
+  const authJson = JSON.stringify({
+    auth_mode: 'chatgpt',
+    OPENAI_API_KEY: null,
+    tokens: { id_token: chatgptIdToken('acct-forced'), access_token: chatgptAccessToken('acct-forced', nowS + 3600), refresh_token: 'rt-forced-before', account_id: 'acct-forced' },
+    last_refresh: '2026-01-01T00:00:00Z',
+  });
+  const env = { CODEX_REFRESH_TOKEN_URL_OVERRIDE: `${tokenEndpoint.url}/oauth/token` };
+  try {
+    const ref = launchReferenceWithAuth({ registryUrl: registry.baseUrl, environmentId: ENV_ID, env, files: { 'auth.json': authJson } });
+    await registry.waitForExecutor(ENV_ID).catch((err) => {
+      throw new Error(`${err.message}; reference stderr: ${ref.stderr().slice(-600)}`);
+    });
+    await ref.stop();
+    const [first, retry] = registry.registrations(ENV_ID);
+    assert.ok(first && retry);
+    assert.equal(tokenEndpoint.seen.length, 1);
+    const referenceRefresh = tokenEndpoint.seen[0]!;
+    assert.match(referenceRefresh.body, /"refresh_reason":"forced","refresh_token":"rt-forced-before"}$/);
+
+    const mine = await ours(NO_FLAGS, { env, registryUrl: registry.baseUrl, files: { 'auth.json': authJson } });
+    assert.deepEqual(await mine.headers(), referenceAuthHeaders(first));
+    assert.equal(await mine.provider.refreshAfterUnauthorized(), true);
+    const myRefresh = tokenEndpoint.seen[1]!;
+    assert.deepEqual(myRefresh.headers, referenceRefresh.headers);
+    assert.equal(myRefresh.body, referenceRefresh.body);
+    assert.deepEqual(await mine.headers(), referenceAuthHeaders(retry));
+    assert.equal(await mine.provider.refreshAfterUnauthorized(), false, 'a second 401 is final');
+    await mine.home.cleanup();
+  } finally {
+    await tokenEndpoint.close();
+    await registry.close();
+  }
+});
+
 test('(c) --registration-bearer-stdin', { skip }, async () => {
   const registry = await FakeRegistry.start();
   try {
