@@ -9,6 +9,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +21,8 @@ const R = 'http://127.0.0.1:1/api';
 const W = 'ws://127.0.0.1:1';
 const FORWARD = ['--remote', R, '--environment-id', 'e', '--connect', W];
 const KEY = { CODEX_API_KEY: 'sk-test' };
+/** Replaced by the URL of a loopback server that accepts connections and never answers. */
+const HANGING_REGISTRY = '<hanging registry>';
 
 interface Case {
   argv: string[];
@@ -133,8 +136,9 @@ const STARTUP_CASES: Case[] = [
   config(['--remote', R, '--environment-id', 'e', '--chatgpt-token-stdin', '--chatgpt-account-id', 'x'], 'ChatGPT token registry URLs must use HTTPS without userinfo or fragments'),
   config(['--remote', R, '--environment-id', 'e', '--use-agent-identity-auth'], 'CODEX_ACCESS_TOKEN is required when --use-agent-identity-auth is set'),
   config(['--remote', R, '--environment-id', 'e', '--use-agent-identity-auth', '--ws-auth', 'capability-token'], '`--ws-token-file` or `--ws-token-sha256` is required when `--ws-auth capability-token` is set'),
-  // --exit-on-stdin-close with stdin already at EOF: exit 0 before registering
-  { argv: ['--remote', R, '--environment-id', 'e', '--exit-on-stdin-close'], code: 0, first: '', env: KEY },
+  // --exit-on-stdin-close with stdin already at EOF: exit 0 before registering (against a registry
+  // that never answers, so a fast registration error cannot race the EOF in either binary)
+  { argv: ['--remote', HANGING_REGISTRY, '--environment-id', 'e', '--exit-on-stdin-close'], code: 0, first: '', env: KEY },
 ];
 
 interface Run {
@@ -143,12 +147,28 @@ interface Run {
 }
 
 let home: string;
-before(() => {
+let hanging: Server;
+let hangingUrl = '';
+const held = new Set<Socket>();
+before(async () => {
+  hanging = createServer((socket) => {
+    held.add(socket);
+    socket.on('error', () => {});
+    socket.on('close', () => held.delete(socket));
+  });
+  await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
+  hangingUrl = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/api`;
   home = mkdtempSync(join(tmpdir(), 'exec-desk-remote-cli-'));
   // The reference warns when CODEX_HOME lies inside its temp dir; give it another one.
   mkdirSync(join(home, 'tmp'));
 });
-after(() => rmSync(home, { recursive: true, force: true }));
+after(async () => {
+  rmSync(home, { recursive: true, force: true });
+  for (const socket of held) socket.destroy();
+  await new Promise<void>((resolve) => hanging.close(() => resolve()));
+});
+
+const argvOf = (c: Case) => c.argv.map((a) => (a === HANGING_REGISTRY ? hangingUrl : a));
 
 /** A fresh CODEX_HOME per run: concurrent reference runs race on the helper files they create in it. */
 function baseEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -170,7 +190,7 @@ function runCli(command: string, args: string[], env: NodeJS.ProcessEnv): Promis
     const child = spawn(command, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
     child.once('error', reject);
     child.once('close', (code) => {
       clearTimeout(timer);
@@ -179,8 +199,8 @@ function runCli(command: string, args: string[], env: NodeJS.ProcessEnv): Promis
   });
 }
 
-const runDesk = (c: Case) => runCli(process.execPath, [execDeskBin, ...c.argv], baseEnv(c.env));
-const runReference = (c: Case) => runCli(referenceCommand(), ['exec-server', ...c.argv], baseEnv(c.env));
+const runDesk = (c: Case) => runCli(process.execPath, [execDeskBin, ...argvOf(c)], baseEnv(c.env));
+const runReference = (c: Case) => runCli(referenceCommand(), ['exec-server', ...argvOf(c)], baseEnv(c.env));
 
 /** The comparable part of a clap error: up to the usage line, without `tip:` lines, program name normalised. */
 function clapBlock(stderr: string): string {
