@@ -56,18 +56,20 @@ interface Options {
   deskNodeArgs: string[];
   /** exec-desk entry script (default: this checkout's bin/exec-desk.mjs); to A/B a patched copy of the tree. */
   deskBin: string;
+  /** Extra environment for the exec-desk executor only (`--desk-env NAME=VALUE`, repeatable). */
+  deskEnv: Record<string, string>;
 }
 
 function usage(message: string): never {
   process.stderr.write(
     `${message}\nusage: node --import tsx bench/remote-bench.ts [--runs N] [--warmup N] [--block N] [--mib N] [--tp-runs N]\n` +
-      '  [--only latency|throughput] [--timeout-ms N] [--json PATH] [--desk-node-args "<node flags>"] [--desk-bin PATH]\n',
+      '  [--only latency|throughput] [--timeout-ms N] [--json PATH] [--desk-node-args "<node flags>"] [--desk-bin PATH] [--desk-env NAME=VALUE]\n',
   );
   process.exit(2);
 }
 
 function parseOptions(argv: string[]): Options {
-  const o: Options = { runs: 100, warmup: 10, block: 10, mib: 64, tpRuns: 3, only: null, timeoutMs: 15_000, jsonPath: `${projectRoot}bench/results/remote-latest.json`, deskNodeArgs: [], deskBin: execDeskBin };
+  const o: Options = { runs: 100, warmup: 10, block: 10, mib: 64, tpRuns: 3, only: null, timeoutMs: 15_000, jsonPath: `${projectRoot}bench/results/remote-latest.json`, deskNodeArgs: [], deskBin: execDeskBin, deskEnv: {} };
   const int = (flag: string, value: string | undefined, min: number) => {
     const n = Number(value);
     if (value === undefined || !Number.isInteger(n) || n < min) usage(`${flag} needs an integer >= ${min}`);
@@ -84,6 +86,13 @@ function parseOptions(argv: string[]): Options {
       case '--tp-runs': o.tpRuns = int(flag, next(), 1); break;
       case '--timeout-ms': o.timeoutMs = int(flag, next(), 100); break;
       case '--json': o.jsonPath = next() ?? usage('--json needs a path'); break;
+      case '--desk-env': {
+        const pair = next() ?? usage('--desk-env needs NAME=VALUE');
+        const eq = pair.indexOf('=');
+        if (eq <= 0) usage('--desk-env needs NAME=VALUE');
+        o.deskEnv[pair.slice(0, eq)] = pair.slice(eq + 1);
+        break;
+      }
       case '--desk-bin': o.deskBin = next() ?? usage('--desk-bin needs a path'); break;
       case '--desk-node-args': o.deskNodeArgs = (next() ?? usage('--desk-node-args needs a value')).split(/\s+/).filter(Boolean); break;
       case '--only': {
@@ -141,6 +150,7 @@ function startExecutor(kind: Kind, registry: FakeRegistry, environmentId: string
     HTTP_PROXY: 'http://127.0.0.1:9',
     HTTPS_PROXY: 'http://127.0.0.1:9',
     NO_PROXY: '127.0.0.1,localhost',
+    ...(kind === 'exec-desk' ? opts.deskEnv : {}),
   };
   const child = spawn(command, argv, { cwd: projectRoot, env, stdio: ['ignore', 'ignore', 'pipe'] });
   live.add(child);

@@ -322,6 +322,23 @@ describe('parsed remote options', () => {
     assert.equal((without as Extract<CliOutcome, { kind: 'run' }>).options.exitOnStdinClose, false);
   });
 
+  test('help: the root lists the remote flags and `forward`; `forward -h` and `help forward` print the forward help', async () => {
+    const root = (await parseCli(['--help'], {})) as Extract<CliOutcome, { kind: 'exit' }>;
+    assert.equal(root.code, 0);
+    assert.match(root.stdout!, /^Usage: exec-desk \[OPTIONS\] \[COMMAND\]/);
+    for (const flag of ['--remote <URL>', '--environment-id <ID>', '--remote-transport <REMOTE_TRANSPORT>', '--executor-credential-stdin', '--aws-service <SERVICE>']) {
+      assert.ok(root.stdout!.includes(flag), flag);
+    }
+    assert.match(root.stdout!, /^ {2}forward +Register an existing WebSocket exec-server/m);
+    for (const argv of [['forward', '-h'], ['forward', '--help'], ['help', 'forward'], ['forward', '--connect', W, '--help']]) {
+      const outcome = (await parseCli(argv, {})) as Extract<CliOutcome, { kind: 'exit' }>;
+      assert.equal(outcome.code, 0, JSON.stringify(argv));
+      assert.match(outcome.stdout!, /^Usage: exec-desk forward \[OPTIONS\] --remote <URL> --environment-id <ID> --connect <URL>\n/, JSON.stringify(argv));
+      assert.ok(outcome.stdout!.includes('--connect <URL>'));
+      assert.ok(!outcome.stdout!.includes('--listen'), 'forward has no --listen');
+    }
+  });
+
   test('exec-desk keeps --exit-on-stdin-close in local mode (the reference requires --remote for it)', async () => {
     const outcome = await parseCli(['--listen', 'stdio', '--exit-on-stdin-close'], {});
     assert.equal(outcome.kind, 'run');
