@@ -124,6 +124,7 @@ const STARTUP_CASES: Case[] = [
   config(['forward', ...FORWARD], 'remote exec-server registration requires ChatGPT authentication or API key authentication; run `codex login` or set CODEX_API_KEY'),
   config(['--remote', 'http://example.invalid', '--environment-id', 'e'], 'remote exec-server API-key authentication is restricted to HTTPS openai.com and openai.org hosts and subdomains or loopback hosts', KEY),
   config(['--remote', 'notaurl', '--environment-id', 'e'], 'invalid remote exec-server registration URL: relative URL without a base', KEY),
+  config(['--remote', R, '--environment-id', 'e', '--remote-transport', 'direct', '--aws-sigv4'], 'AWS SDK config did not resolve a region'),
   // ...but without a credential the credential is reported first
   config(['--remote', 'notaurl', '--environment-id', 'e'], 'remote exec-server registration requires ChatGPT authentication or API key authentication; run `codex login` or set CODEX_API_KEY'),
   config(['forward', '--remote', R, '--environment-id', 'e', '--connect', 'http://127.0.0.1:1'], 'failed to configure exec-server websocket: forward destination must be a ws:// or wss:// URL', KEY),
