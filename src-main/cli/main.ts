@@ -8,6 +8,7 @@ import { ExecServer } from '../core/exec-server.ts';
 import { createLogger, type Logger } from '../core/log.ts';
 import { LocalListener } from '../transport/local/http-listener.ts';
 import { StdioPipe } from '../transport/stdio/stdio-pipe.ts';
+import { processIo, runRemoteMode } from './remote-mode.ts';
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const outcome = await parseCli(argv, env);
@@ -18,6 +19,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   }
   const log = createLogger();
   try {
+    // Remote mode (--remote / forward) lives in remote-mode.ts.
+    if (outcome.options.remote) return await runRemoteMode(outcome.options, processIo(log, env));
     return await serve(outcome.options, log);
   } catch (err) {
     process.stderr.write(`Error: ${(err as Error).message}\n`);

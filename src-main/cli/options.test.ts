@@ -62,6 +62,7 @@ describe('defaults and accepted values', () => {
       concurrentRequests: 1,
       exitOnStdinClose: false,
       noUi: false,
+      remote: null,
     });
   });
 
@@ -183,8 +184,6 @@ const USAGE_ERRORS: Array<[string[], string]> = [
   [['-xh'], "error: unexpected argument '-x' found"],
   [['--lis', 'ws://127.0.0.1:0'], "error: unexpected argument '--lis' found"],
   [['--listen-foo'], "error: unexpected argument '--listen-foo' found"],
-  [['--remote', 'https://x'], "error: unexpected argument '--remote' found"], // remote mode: not yet
-  [['--environment-id', 'e'], "error: unexpected argument '--environment-id' found"],
   [['foo'], "error: unrecognized subcommand 'foo'"],
   [['--', 'foo'], "error: unrecognized subcommand 'foo'"],
   [['--', '--listen'], "error: unrecognized subcommand '--listen'"],
@@ -352,7 +351,7 @@ describe('usage errors (clap): exit 2', () => {
     assert.deepEqual(await parse(['--foo']), {
       kind: 'exit',
       code: 2,
-      stderr: "error: unexpected argument '--foo' found\n\nUsage: exec-desk [OPTIONS]\n\nFor more information, try '--help'.\n",
+      stderr: "error: unexpected argument '--foo' found\n\nUsage: exec-desk [OPTIONS] [COMMAND]\n\nFor more information, try '--help'.\n",
     });
     assert.deepEqual(await parse(['--listen']), {
       kind: 'exit',

@@ -22,11 +22,19 @@
  * table and assembles the final values. commander's own tokenizer differs from clap's (it takes
  * `--listen -x` as a value, reports unknown options only after parsing), so argv first goes
  * through a small clap-compatible scanner and commander parses the canonical `--flag=value` form.
- * Remote-mode flags (`--remote`, `--environment-id`, ...) are to be added to the table.
+ *
+ * Remote mode (remote-protocol.md §1): {@link REMOTE_FLAGS} and the `forward` subcommand
+ * ({@link FORWARD_FLAGS}) carry clap's `requires` / `conflicts_with` relations, checked by
+ * clap-rules.ts after the scan (conflicts first, then requirements, subcommand before parent),
+ * followed by the reference's own start-up checks (exit 1): `--aws-sigv4` needs the direct
+ * transport, direct cannot forward, then the `--ws-*` checks above. Deliberate difference: the
+ * reference makes `--exit-on-stdin-close` require `--remote`; exec-desk also honours it in local mode.
  */
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { osErrorMessage } from '../core/os-error.ts';
+import type { AuthSelection } from '../remote/auth/auth-provider.ts';
+import { checkConflicts, checkRequired, smartUsage, type Requirement, type RuleCommand, type RuleViolation } from './clap-rules.ts';
 import {
   planWsAuth,
   readWsAuthPlan,
@@ -42,6 +50,21 @@ export interface ServerOptions {
   concurrentRequests: number;
   exitOnStdinClose: boolean;
   noUi: boolean;
+  /** Set by `--remote` (or `forward`): register with a registry and serve relay streams instead of `listen`. */
+  remote: RemoteOptions | null;
+}
+
+/** `--remote …` / `forward …`, as given (the URL and id are trimmed where they are used, §2.1). */
+export interface RemoteOptions {
+  /** `--remote <URL>`: the registry base URL, raw. */
+  registryUrl: string;
+  environmentId: string;
+  /** `--name`: accepted and, like 0.169.0, sent nowhere. */
+  name: string | null;
+  transport: 'noise' | 'direct';
+  auth: AuthSelection;
+  /** `forward --connect <URL>`: bridge each stream to this exec-server (raw; validated after auth, §14). */
+  forwardTo: string | null;
 }
 
 export type CliOutcome = { kind: 'run'; options: ServerOptions } | { kind: 'exit'; code: number; stdout?: string; stderr?: string };
@@ -80,9 +103,13 @@ export interface FlagSpec {
   /** Flags that act at once instead of setting a value. */
   action?: 'help' | 'version';
   description: string;
+  /** clap `requires` / `requires_if` (by key). */
+  requires?: readonly Requirement[];
+  /** clap `conflicts_with` (by key; checked in both directions). */
+  conflicts?: readonly string[];
 }
 
-/** Local-mode flags. Remote-mode flags are to be appended as a second table and concatenated below. */
+/** Local-mode flags (the remote ones follow in {@link REMOTE_FLAGS}). */
 export const LOCAL_FLAGS: readonly FlagSpec[] = [
   {
     key: 'concurrentRequests',
@@ -152,16 +179,170 @@ export const LOCAL_FLAGS: readonly FlagSpec[] = [
   { key: 'version', long: '--version', short: 'V', action: 'version', description: 'Print version' },
 ];
 
-const FLAGS: readonly FlagSpec[] = [...LOCAL_FLAGS];
-/** Subcommand names clap knows (its built-in `help`). */
-const SUBCOMMANDS = new Set(['help']);
+/** The five credential sources of remote mode: any two together are a clap conflict [binary]. */
+const CREDENTIAL_FLAG_KEYS = ['useAgentIdentityAuth', 'registrationBearerStdin', 'executorCredentialStdin', 'chatgptTokenStdin', 'awsSigv4'];
+const othersOf = (key: string, keys: readonly string[]) => keys.filter((k) => k !== key);
+const NEEDS_REMOTE: readonly Requirement[] = [{ key: 'remote' }];
+const NEEDS_SIGV4: readonly Requirement[] = [{ key: 'awsSigv4' }];
 
-const byLong = new Map(FLAGS.map((f) => [f.long, f]));
-const byShort = new Map(FLAGS.filter((f) => f.short !== undefined).map((f) => [f.short!, f]));
+export const REMOTE_TRANSPORTS = ['noise', 'direct'] as const;
+export const DEFAULT_AWS_SERVICE = 'execute-api';
+
+/**
+ * Remote-mode flags of `codex exec-server` 0.169.0 (remote-protocol.md §1), with the relations
+ * observed on the binary. Only exit-on-stdin-close's `requires --remote` is relaxed (see the
+ * module comment).
+ */
+export const REMOTE_FLAGS: readonly FlagSpec[] = [
+  {
+    key: 'remote',
+    long: '--remote',
+    value: { name: 'URL', kind: { type: 'string' } },
+    description: 'Register this exec-server as a remote environment using the given base URL',
+    requires: [{ key: 'environmentId' }],
+    conflicts: ['listen'],
+  },
+  {
+    key: 'remoteTransport',
+    long: '--remote-transport',
+    value: { name: 'REMOTE_TRANSPORT', kind: { type: 'enum', choices: REMOTE_TRANSPORTS } },
+    description: 'Transport used for the remote executor connection [default: noise]',
+    requires: [{ key: 'remote' }, { key: 'awsSigv4', ifValue: 'direct' }],
+  },
+  {
+    key: 'environmentId',
+    long: '--environment-id',
+    value: { name: 'ID', kind: { type: 'string' } },
+    description: 'Environment id to attach to when registering remotely',
+  },
+  { key: 'name', long: '--name', value: { name: 'NAME', kind: { type: 'string' } }, description: 'Human-readable environment name' },
+  {
+    key: 'useAgentIdentityAuth',
+    long: '--use-agent-identity-auth',
+    description: 'Use Agent Identity auth from CODEX_ACCESS_TOKEN for remote registration',
+    requires: NEEDS_REMOTE,
+    conflicts: othersOf('useAgentIdentityAuth', CREDENTIAL_FLAG_KEYS),
+  },
+  {
+    key: 'registrationBearerStdin',
+    long: '--registration-bearer-stdin',
+    description: 'Read one registration bearer from stdin',
+    requires: NEEDS_REMOTE,
+    conflicts: othersOf('registrationBearerStdin', CREDENTIAL_FLAG_KEYS),
+  },
+  {
+    key: 'executorCredentialStdin',
+    long: '--executor-credential-stdin',
+    description: 'Read rotating executor credentials from stdin; exit when the pipe closes',
+    requires: NEEDS_REMOTE,
+    conflicts: othersOf('executorCredentialStdin', CREDENTIAL_FLAG_KEYS),
+  },
+  {
+    key: 'chatgptTokenStdin',
+    long: '--chatgpt-token-stdin',
+    description: 'Read a ChatGPT access token from stdin for HTTPS registration',
+    requires: NEEDS_REMOTE,
+    conflicts: othersOf('chatgptTokenStdin', CREDENTIAL_FLAG_KEYS),
+  },
+  {
+    key: 'chatgptAccountId',
+    long: '--chatgpt-account-id',
+    value: { name: 'ID', kind: { type: 'string' } },
+    description: "ChatGPT account ID. Must match the token's account claim when present",
+    requires: [{ key: 'chatgptTokenStdin' }],
+  },
+  {
+    key: 'awsSigv4',
+    long: '--aws-sigv4',
+    description: 'Sign Direct registration and WebSocket handshake requests with AWS SigV4',
+    requires: NEEDS_REMOTE,
+    conflicts: othersOf('awsSigv4', CREDENTIAL_FLAG_KEYS),
+  },
+  {
+    key: 'awsProfile',
+    long: '--aws-profile',
+    value: { name: 'PROFILE', kind: { type: 'string' } },
+    description: 'AWS profile used for SigV4 authentication',
+    requires: NEEDS_SIGV4,
+  },
+  {
+    key: 'awsRegion',
+    long: '--aws-region',
+    value: { name: 'REGION', kind: { type: 'string' } },
+    description: 'AWS signing region. Uses the SDK region chain when omitted',
+    requires: NEEDS_SIGV4,
+  },
+  {
+    key: 'awsService',
+    long: '--aws-service',
+    value: { name: 'SERVICE', kind: { type: 'string' } },
+    description: `AWS signing service [default: ${DEFAULT_AWS_SERVICE}]`,
+    requires: NEEDS_SIGV4,
+  },
+];
+
+const FLAGS: readonly FlagSpec[] = [
+  ...LOCAL_FLAGS.map((f) => (f.key === 'exitOnStdinClose' ? { ...f, requires: [{ key: 'remote', ifValue: 'true' }] } : f)),
+  ...REMOTE_FLAGS,
+];
+
+/**
+ * `exec-desk forward --remote <URL> --environment-id <ID> --connect <URL>` (§14): its own flag
+ * set (no --listen, --ws-*, --concurrent-requests or --chatgpt-*), three required arguments.
+ */
+export const FORWARD_FLAGS: readonly FlagSpec[] = [
+  { key: 'connect', long: '--connect', value: { name: 'URL', kind: { type: 'string' } }, description: 'Destination exec-server WebSocket URL' },
+  ...REMOTE_FLAGS.filter((f) => !['chatgptTokenStdin', 'chatgptAccountId'].includes(f.key)).map((f): FlagSpec => {
+    const conflicts = f.conflicts?.filter((k) => k !== 'listen' && k !== 'chatgptTokenStdin');
+    // remote and environment-id are plain required arguments here.
+    const requires = f.key === 'remote' ? undefined : f.requires?.filter((r) => r.key !== 'remote');
+    return { ...f, conflicts, requires };
+  }),
+  LOCAL_FLAGS.find((f) => f.key === 'exitOnStdinClose')!,
+  { key: 'help', long: '--help', short: 'h', action: 'help', description: 'Print help' },
+];
+
+/** One clap command: the root, or `forward`. */
+interface CliCommand {
+  /** For `Usage:` lines. */
+  path: string;
+  flags: readonly FlagSpec[];
+  byLong: ReadonlyMap<string, FlagSpec>;
+  byShort: ReadonlyMap<string, FlagSpec>;
+  /** Subcommand names (clap's built-in `help` included on the root only). */
+  subcommands: readonly string[];
+  /** The generic usage after the path. */
+  genericUsage: string;
+  rules: RuleCommand;
+  help: () => string;
+}
 
 function display(spec: FlagSpec): string {
   return spec.value ? `${spec.long} <${spec.value.name}>` : spec.long;
 }
+
+function cliCommand(path: string, flags: readonly FlagSpec[], subcommands: string[], required: string[], help: () => string): CliCommand {
+  const rules: RuleCommand = {
+    args: flags.filter((f) => !f.action).map((f) => ({ key: f.key, display: display(f), requires: f.requires, conflicts: f.conflicts })),
+    required,
+  };
+  const requiredUsage = required.map((k) => display(flags.find((f) => f.key === k)!));
+  return {
+    path,
+    flags,
+    byLong: new Map(flags.map((f) => [f.long, f])),
+    byShort: new Map(flags.filter((f) => f.short !== undefined).map((f) => [f.short!, f])),
+    subcommands,
+    genericUsage: ['[OPTIONS]', ...requiredUsage, ...(subcommands.length > 0 ? ['[COMMAND]'] : [])].join(' '),
+    rules,
+    help,
+  };
+}
+
+const FORWARD_SUBCOMMAND = 'forward';
+const FORWARD = cliCommand(`${PROGRAM_NAME} ${FORWARD_SUBCOMMAND}`, FORWARD_FLAGS, [], ['remote', 'environmentId', 'connect'], () => forwardHelpText());
+const ROOT = cliCommand(PROGRAM_NAME, FLAGS, [FORWARD_SUBCOMMAND, 'help'], [], () => helpText());
+const byLong = ROOT.byLong;
 
 // ---------------------------------------------------------------------------------------------
 // clap-compatible messages
@@ -171,7 +352,8 @@ class UsageError extends Error {
   constructor(
     readonly first: string,
     readonly extra: string[] = [],
-    readonly usage = false,
+    /** The text after `Usage: `, or null when clap prints no usage line for this error. */
+    readonly usage: string | null = null,
   ) {
     super(first);
   }
@@ -187,7 +369,7 @@ function renderUsageError(err: UsageError): ExitOutcome {
   let text = `error: ${err.first}\n`;
   for (const line of err.extra) text += `${line}\n`;
   text += '\n';
-  if (err.usage) text += `Usage: ${PROGRAM_NAME} [OPTIONS]\n\n`;
+  if (err.usage !== null) text += `Usage: ${err.usage}\n\n`;
   text += "For more information, try '--help'.\n";
   return { kind: 'exit', code: 2, stderr: text };
 }
@@ -234,7 +416,7 @@ export function parseRustUnsigned(text: string, max: bigint = U64_MAX): { value:
   return { value };
 }
 
-type FlagValue = string | bigint | true;
+type FlagValue = string | bigint | boolean;
 
 function parseValue(spec: FlagSpec, raw: string): FlagValue {
   const kind = spec.value!.kind;
@@ -272,24 +454,33 @@ interface Pending {
   closed: boolean;
 }
 
+/** What the scan found: the flags of the root command and, when given, of `forward`. */
+interface Scanned {
+  given: Map<string, FlagValue>;
+  forward: Map<string, FlagValue> | null;
+}
+
 /**
- * Walks argv the way clap 4 does for this command and returns the given flags with their values.
+ * Walks argv the way clap 4 does for `cmd` and returns the given flags with their values.
  * An option's value is only validated when the option is "resolved": when the next known flag is
  * met or argv ends (so `--concurrent-requests abc --foo` reports `--foo` first); an unknown flag,
- * an attached value on a flag, or a positional argument is reported at once. Throws
- * {@link UsageError}, or {@link EarlyExit} for help/version.
+ * an attached value on a flag, or a positional argument is reported at once. A subcommand is
+ * parsed AND validated before the parent's pending value and the parent's own checks (clap
+ * recurses). Throws {@link UsageError}, or {@link EarlyExit} for help/version.
  */
-function scanArgv(argv: readonly string[], helpText: () => string, version: string): Map<string, FlagValue> {
+function scanCommand(cmd: CliCommand, argv: readonly string[], env: NodeJS.ProcessEnv, version: string): Scanned {
   const given = new Map<string, FlagValue>();
+  let forward: Map<string, FlagValue> | null = null;
   let pending: Pending | null = null;
   let trailing = false;
+  const usage = `${cmd.path} ${cmd.genericUsage}`;
 
   const react = (spec: FlagSpec, values: readonly string[]) => {
-    if (spec.action === 'help') throw new EarlyExit({ kind: 'exit', code: 0, stdout: helpText() });
+    if (spec.action === 'help') throw new EarlyExit({ kind: 'exit', code: 0, stdout: cmd.help() });
     if (spec.action === 'version') throw new EarlyExit({ kind: 'exit', code: 0, stdout: `${PROGRAM_NAME} ${version}\n` });
     if (spec.value && values.length === 0) throw valueRequired(spec);
     if (given.has(spec.key)) {
-      throw new UsageError(`the argument '${display(spec)}' cannot be used multiple times`, [], true);
+      throw new UsageError(`the argument '${display(spec)}' cannot be used multiple times`, [], usage);
     }
     given.set(spec.key, spec.value ? parseValue(spec, values[0]!) : true);
   };
@@ -300,17 +491,18 @@ function scanArgv(argv: readonly string[], helpText: () => string, version: stri
     react(spec, values);
   };
 
-  for (let i = 0; i < argv.length; i++) {
+  scan: for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (trailing) {
-      if (SUBCOMMANDS.has(arg)) {
+      if (cmd.subcommands.includes(arg)) {
         throw new UsageError(
           `unexpected argument '${arg}' found`,
           ['', `  tip: subcommand '${arg}' exists; to use it, remove the '--' before it`],
-          true,
+          usage,
         );
       }
-      throw new UsageError(`unrecognized subcommand '${arg}'`, [], true);
+      if (cmd.subcommands.length === 0) throw new UsageError(`unexpected argument '${arg}' found`, [], usage);
+      throw new UsageError(`unrecognized subcommand '${arg}'`, [], usage);
     }
     if (arg === '--') {
       trailing = true;
@@ -321,11 +513,13 @@ function scanArgv(argv: readonly string[], helpText: () => string, version: stri
       const eq = arg.indexOf('=');
       const name = eq >= 0 ? arg.slice(0, eq) : arg;
       const attached = eq >= 0 ? arg.slice(eq + 1) : undefined;
-      const spec = byLong.get(name as `--${string}`);
-      if (!spec) throw new UsageError(`unexpected argument '${name}' found`, [], true);
+      const spec = cmd.byLong.get(name);
+      // clap shows a "smart" usage for these two: what was given so far / the flag and its requirements.
+      if (!spec) throw new UsageError(`unexpected argument '${name}' found`, [], smartOr(cmd, [...given.keys()]));
       if (!spec.value) {
         if (attached !== undefined) {
-          throw new UsageError(`unexpected value '${attached}' for '${display(spec)}' found; no more were expected`, [], true);
+          const incls = [...(spec.requires ?? []).filter((r) => r.ifValue === undefined).map((r) => r.key), spec.key];
+          throw new UsageError(`unexpected value '${attached}' for '${display(spec)}' found; no more were expected`, [], smartOr(cmd, incls));
         }
         resolvePending();
         react(spec, []);
@@ -341,8 +535,8 @@ function scanArgv(argv: readonly string[], helpText: () => string, version: stri
     if (arg.length > 1 && arg.startsWith('-')) {
       for (let k = 1; k < arg.length; k++) {
         const ch = arg[k]!;
-        const spec = byShort.get(ch);
-        if (!spec) throw new UsageError(`unexpected argument '-${ch}' found`, [], true);
+        const spec = cmd.byShort.get(ch);
+        if (!spec) throw new UsageError(`unexpected argument '-${ch}' found`, [], usage);
         resolvePending();
         if (spec.value) {
           let rest = arg.slice(k + 1);
@@ -362,22 +556,51 @@ function scanArgv(argv: readonly string[], helpText: () => string, version: stri
       current.closed = true;
       continue;
     }
-    if (SUBCOMMANDS.has(arg)) {
-      // clap's `help` subcommand: prints help, or complains about what follows it.
+    if (arg === 'help' && cmd.subcommands.includes('help')) {
+      // clap's `help` subcommand: prints help (of a named subcommand), or complains about what follows.
       const next = argv[i + 1];
-      if (next !== undefined) throw new UsageError(`unrecognized subcommand '${next}'`, [], true);
-      throw new EarlyExit({ kind: 'exit', code: 0, stdout: helpText() });
+      if (next === FORWARD_SUBCOMMAND && cmd.subcommands.includes(FORWARD_SUBCOMMAND)) {
+        const after = argv[i + 2];
+        if (after !== undefined) throw new UsageError(`unrecognized subcommand '${after}'`, [], `${FORWARD.path} ${FORWARD.genericUsage}`);
+        throw new EarlyExit({ kind: 'exit', code: 0, stdout: FORWARD.help() });
+      }
+      if (next !== undefined && next !== 'help') throw new UsageError(`unrecognized subcommand '${next}'`, [], usage);
+      throw new EarlyExit({ kind: 'exit', code: 0, stdout: cmd.help() });
     }
-    throw new UsageError(`unrecognized subcommand '${arg}'`, [], true);
+    if (arg === FORWARD_SUBCOMMAND && cmd.subcommands.includes(FORWARD_SUBCOMMAND)) {
+      forward = scanCommand(FORWARD, argv.slice(i + 1), env, version).given;
+      break scan;
+    }
+    if (cmd.subcommands.length === 0) throw new UsageError(`unexpected argument '${arg}' found`, [], usage);
+    throw new UsageError(`unrecognized subcommand '${arg}'`, [], usage);
   }
   resolvePending();
-  return given;
+  // clap adds env values after argv, then validates: conflicts, then requirements.
+  if (!given.has('exitOnStdinClose')) {
+    const fromEnv = exitOnStdinCloseFromEnv(env);
+    if (fromEnv !== undefined) given.set('exitOnStdinClose', fromEnv);
+  }
+  const asText = new Map([...given].map(([k, v]) => [k, String(v)]));
+  // exec-desk extension: --exit-on-stdin-close is honoured in local mode too.
+  const skip = new Set(given.has('remote') ? [] : ['exitOnStdinClose']);
+  const violation = checkConflicts(cmd.rules, asText) ?? checkRequired(cmd.rules, asText, skip);
+  if (violation) throw ruleError(cmd, violation);
+  return { given, forward };
 }
 
-/** clap's `BoolValueParser` on the env var: only `true` / `false`. */
-function exitOnStdinCloseFromEnv(env: NodeJS.ProcessEnv): boolean {
+function smartOr(cmd: CliCommand, incls: readonly string[]): string {
+  const smart = smartUsage(cmd.rules, incls);
+  return smart ? `${cmd.path} ${smart}` : `${cmd.path} ${cmd.genericUsage}`;
+}
+
+function ruleError(cmd: CliCommand, violation: RuleViolation): UsageError {
+  return new UsageError(violation.first, violation.extra, violation.usage ? `${cmd.path} ${violation.usage}` : cmd.path);
+}
+
+/** clap's `BoolValueParser` on the env var: only `true` / `false`; undefined when unset. */
+function exitOnStdinCloseFromEnv(env: NodeJS.ProcessEnv): boolean | undefined {
   const raw = env[EXIT_ON_STDIN_CLOSE_ENV];
-  if (raw === undefined) return false;
+  if (raw === undefined) return undefined;
   const shown = byLong.get('--exit-on-stdin-close')!.long;
   const choices = [possibleValues(['true', 'false'])];
   if (raw === '') throw new UsageError(`a value is required for '${shown}' but none was supplied`, choices);
@@ -390,30 +613,52 @@ function exitOnStdinCloseFromEnv(env: NodeJS.ProcessEnv): boolean {
 // commander: help text and value assembly
 // ---------------------------------------------------------------------------------------------
 
-function buildCommand(version: string): Command {
-  const cmd = new Command(PROGRAM_NAME)
-    .description('Serve a codex exec-server compatible endpoint on a local websocket or stdio')
-    .usage('[OPTIONS]')
+function addFlags(cmd: Command, flags: readonly FlagSpec[]): void {
+  for (const spec of flags) {
+    if (spec.action) continue;
+    const option = new Option(display(spec), spec.description);
+    const kind = spec.value?.kind;
+    if (kind?.type === 'enum') option.choices(kind.choices);
+    if (kind?.type === 'u64' || kind?.type === 'nonzero-usize') option.argParser((raw: string) => BigInt(raw));
+    cmd.addOption(option);
+  }
+}
+
+function quietCommand(name: string, description: string, usage: string): Command {
+  return new Command(name)
+    .description(description)
+    .usage(usage)
     .helpOption('-h, --help', 'Print help')
     .configureHelp({ helpWidth: 100 })
     .exitOverride()
     .configureOutput({ writeOut: () => {}, writeErr: () => {} })
     .allowExcessArguments(false);
-  for (const spec of FLAGS) {
-    if (spec.action) continue;
-    const flags = spec.value ? `${spec.long} <${spec.value.name}>` : spec.long;
-    const option = new Option(flags, spec.description);
-    const kind = spec.value?.kind;
-    if (kind?.type === 'enum') option.choices(kind.choices);
-    if (kind?.type === 'u64' || kind?.type === 'nonzero-usize') option.argParser((raw: string) => BigInt(raw));
-    cmd.addOption(option);
+}
+
+const FORWARD_DESCRIPTION = 'Register an existing WebSocket exec-server as a remote environment';
+
+function buildCommand(version: string, forHelp = false): Command {
+  const cmd = quietCommand(PROGRAM_NAME, 'Serve a codex exec-server compatible endpoint on a local websocket or stdio', ROOT.genericUsage);
+  addFlags(cmd, FLAGS);
+  if (forHelp) {
+    // Listed under "Commands:"; `forward` itself is parsed by scanCommand (commander would
+    // otherwise demand a subcommand when assembling values).
+    cmd.command(FORWARD_SUBCOMMAND).description(FORWARD_DESCRIPTION);
+    cmd.helpCommand('help [COMMAND]', 'Print this message or the help of the given subcommand(s)');
   }
   return cmd.version(version, '-V, --version', 'Print version');
 }
 
 /** The help text (`-h`, `--help`, `help`). */
 export function helpText(version: string = packageVersion()): string {
-  return buildCommand(version).helpInformation();
+  return buildCommand(version, true).helpInformation();
+}
+
+/** `exec-desk forward --help` / `exec-desk help forward`. */
+export function forwardHelpText(): string {
+  const cmd = quietCommand(`${PROGRAM_NAME} ${FORWARD_SUBCOMMAND}`, FORWARD_DESCRIPTION, FORWARD.genericUsage);
+  addFlags(cmd, FORWARD_FLAGS);
+  return cmd.helpInformation();
 }
 
 /** Hands the already validated flags to commander in canonical form and reads them back. */
@@ -421,7 +666,7 @@ function assemble(given: Map<string, FlagValue>, version: string): Record<string
   const canonical: string[] = [];
   for (const spec of FLAGS) {
     const value = given.get(spec.key);
-    if (value === undefined || spec.action) continue;
+    if (value === undefined || value === false || spec.action) continue;
     canonical.push(spec.value ? `${spec.long}=${String(value)}` : spec.long);
   }
   const cmd = buildCommand(version);
@@ -691,16 +936,19 @@ export function bindFailure(err: unknown): ExitOutcome {
 export async function parseCli(argv: string[], env: NodeJS.ProcessEnv, context: ParseCliContext = {}): Promise<CliOutcome> {
   const version = context.version ?? packageVersion();
   let values: Record<string, unknown>;
-  let exitOnStdinClose: boolean;
+  let scanned: Scanned;
   try {
-    const given = scanArgv(argv, () => helpText(version), version);
-    exitOnStdinClose = given.has('exitOnStdinClose') ? true : exitOnStdinCloseFromEnv(env);
-    values = assemble(given, version);
+    scanned = scanCommand(ROOT, argv, env, version);
+    values = assemble(scanned.given, version);
   } catch (err) {
     if (err instanceof EarlyExit) return err.outcome;
     if (err instanceof UsageError) return renderUsageError(err);
     throw err;
   }
+
+  // The reference's own checks after clap, in its order (exit 1).
+  const remoteError = checkRemoteCombination(scanned.given, scanned.forward);
+  if (remoteError) return configError(remoteError);
 
   const authFlags: WsAuthFlags = {};
   if (values.wsAuth !== undefined) authFlags.wsAuth = values.wsAuth as WsAuthMode;
@@ -719,6 +967,7 @@ export async function parseCli(argv: string[], env: NodeJS.ProcessEnv, context: 
     }
     const wsAuth = await readWsAuthPlan(plan, context.cwd);
     const concurrent = (values.concurrentRequests as bigint | undefined) ?? 1n;
+    const forward = scanned.forward;
     return {
       kind: 'run',
       options: {
@@ -726,12 +975,45 @@ export async function parseCli(argv: string[], env: NodeJS.ProcessEnv, context: 
         wsAuth,
         // usize can exceed 2^53; such a limit is unlimited in practice.
         concurrentRequests: concurrent > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(concurrent),
-        exitOnStdinClose,
+        exitOnStdinClose: scanned.given.get('exitOnStdinClose') === true || forward?.get('exitOnStdinClose') === true,
         noUi: values.noUi === true,
+        remote: forward ? remoteOptions(forward, forward.get('connect') as string) : scanned.given.has('remote') ? remoteOptions(scanned.given, null) : null,
       },
     };
   } catch (err) {
     if (err instanceof WsAuthStartupError || err instanceof ListenUrlError) return configError(err.message);
     throw err;
   }
+}
+
+export const SIGV4_NEEDS_DIRECT = '--aws-sigv4 requires --remote-transport direct';
+export const DIRECT_CANNOT_FORWARD = 'direct exec-server transport does not support forwarding';
+
+/** The reference's post-clap remote checks; the message to print, or null. */
+function checkRemoteCombination(root: ReadonlyMap<string, FlagValue>, forward: ReadonlyMap<string, FlagValue> | null): string | null {
+  for (const flags of forward ? [root, forward] : [root]) {
+    if (flags.get('awsSigv4') === true && flags.get('remoteTransport') !== 'direct') return SIGV4_NEEDS_DIRECT;
+  }
+  if (forward?.get('remoteTransport') === 'direct') return DIRECT_CANNOT_FORWARD;
+  return null;
+}
+
+function remoteOptions(flags: ReadonlyMap<string, FlagValue>, forwardTo: string | null): RemoteOptions {
+  const text = (key: string) => (flags.has(key) ? String(flags.get(key)) : null);
+  const flag = (key: string) => flags.get(key) === true;
+  return {
+    registryUrl: text('remote') ?? '',
+    environmentId: text('environmentId') ?? '',
+    name: text('name'),
+    transport: flags.get('remoteTransport') === 'direct' ? 'direct' : 'noise',
+    auth: {
+      useAgentIdentityAuth: flag('useAgentIdentityAuth'),
+      registrationBearerStdin: flag('registrationBearerStdin'),
+      executorCredentialStdin: flag('executorCredentialStdin'),
+      chatgptTokenStdin: flag('chatgptTokenStdin'),
+      chatgptAccountId: text('chatgptAccountId'),
+      awsSigv4: flag('awsSigv4') ? { profile: text('awsProfile'), region: text('awsRegion'), service: text('awsService') ?? DEFAULT_AWS_SERVICE } : null,
+    },
+    forwardTo,
+  };
 }

@@ -84,6 +84,11 @@ export class ConnectionProcessor implements Attachment {
     pipe.onClose(() => this.handleClose());
   }
 
+  /** Received messages waiting for their turn (a relay stream bounds this, as 0.169.0 does). */
+  get queuedMessages(): number {
+    return this.queue.length;
+  }
+
   /** The session this connection is attached to, if any (for the runtime's view). */
   get attachedSession(): Session | null {
     return this.session;

@@ -36,6 +36,14 @@ export interface AuthProvider {
    * exit (e.g. `--executor-credential-stdin` reached EOF): `code` is the exit code.
    */
   readonly ended?: Promise<{ code: number; message?: string }>;
+  /**
+   * True for credentials handed in from outside (`--registration-bearer-stdin`,
+   * `--executor-credential-stdin`, `--chatgpt-token-stdin`): the 0.169.0 binary then never shows
+   * a registry error body — 401/403 read `… authentication failed (<status>): response body omitted`,
+   * other failures `environment registry request failed (<status>): environment registry executor
+   * registration failed` (no code) — while still honouring the retryable codes. Absent = false.
+   */
+  readonly omitsRegistryErrorBody?: boolean;
   /** Stops timers and stdin readers. */
   close(): void;
 }

@@ -1,14 +1,16 @@
 /**
  * The two Noise executors a remote scenario can run against, behind one shape: exec-desk's
- * NoiseRelayHost (through TestExecutor, serving ExecServer) and the reference
+ * product link (NoiseRemoteLink with the API-key provider, serving ExecServer) and the reference
  * `codex exec-server --remote`. Both register with the given FakeRegistry and connect to its
  * rendezvous; the scenario then drives them with NoiseHarness and compares what comes back.
  */
+import { ExecServer } from '../../core/exec-server.ts';
 import { silentLogger } from '../../core/log.ts';
+import { ApiKeyProvider } from '../../remote/auth/api-key-provider.ts';
+import { NoiseRemoteLink } from '../../remote/noise-remote-link.ts';
 import type { RelayHostLimits } from '../../transport/relay/noise-relay-host.ts';
 import type { FakeRegistry } from './fake-registry.ts';
 import { referenceAvailable, startReferenceExecutor, type ReferenceProcess } from './reference.ts';
-import { TestExecutor } from './test-executor.ts';
 
 export interface RunningExecutor {
   stop(): Promise<void>;
@@ -39,15 +41,31 @@ export const execDeskTarget: ExecutorTarget = {
   available: true,
   shortValidationTimeoutMs: 1_000,
   async start(registry, environmentId, options = {}) {
-    const executor = await TestExecutor.start({
+    const server = new ExecServer({ log: silentLogger });
+    const auth = new ApiKeyProvider(EXECUTOR_API_KEY);
+    const link = new NoiseRemoteLink({
       registryUrl: registry.baseUrl,
       environmentId,
-      token: EXECUTOR_API_KEY,
+      auth,
+      server,
       log: silentLogger,
-      limits: options.shortValidationTimeout ? SHORT_VALIDATION_LIMITS : undefined,
+      relayLimits: options.shortValidationTimeout ? SHORT_VALIDATION_LIMITS : undefined,
     });
-    await registry.waitForExecutor(environmentId);
-    return { stop: () => executor.stop(), describe: () => `exec-desk (${executor.host.activeStreamCount} active streams)` };
+    link.start();
+    try {
+      await registry.waitForExecutor(environmentId);
+    } catch (error) {
+      await link.stop();
+      throw new Error(`${(error as Error).message}; link state: ${JSON.stringify(link.state)}`);
+    }
+    return {
+      stop: async () => {
+        await link.stop();
+        await server.shutdown();
+        auth.close();
+      },
+      describe: () => `exec-desk link state ${JSON.stringify(link.state)}; streams ${JSON.stringify(link.streams())}`,
+    };
   },
 };
 

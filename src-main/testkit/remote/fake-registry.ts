@@ -62,6 +62,8 @@ export interface HttpAnswer {
   delayMs?: number;
   /** Never answer (the caller times out). */
   hang?: boolean;
+  /** Extra response headers (e.g. `location` on a redirect). */
+  headers?: Record<string, string>;
 }
 
 export interface FakeRegistryOptions {
@@ -76,6 +78,8 @@ export interface FakeRegistryOptions {
   rejectUpgrades?: (upgrade: RecordedUpgrade) => number | undefined;
   /** Largest rendezvous message accepted from any socket (default 64 MiB: pass oversized frames on). */
   maxPayload?: number;
+  /** Answer the executor's keepalive pings (default true; false tests its pong deadline). */
+  autoPong?: boolean;
   log?: (line: string) => void;
 }
 
@@ -99,6 +103,8 @@ export class FakeRegistry {
   readonly requests: RecordedRequest[] = [];
   readonly upgrades: RecordedUpgrade[] = [];
   readonly frames: RecordedFrame[] = [];
+  /** The close code of every executor socket that ended (1006: dropped without a Close frame). */
+  readonly executorCloseCodes: number[] = [];
   readonly environments = new Map<string, Environment>();
   private frameListeners: Array<(frame: RecordedFrame) => void> = [];
   private readonly sockets = new Set<WebSocket>();
@@ -109,7 +115,12 @@ export class FakeRegistry {
     private readonly server: Server,
     private readonly options: FakeRegistryOptions,
   ) {
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayload ?? 64 * 1024 * 1024, perMessageDeflate: false });
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: options.maxPayload ?? 64 * 1024 * 1024,
+      perMessageDeflate: false,
+      autoPong: options.autoPong ?? true,
+    });
     server.on('request', (req, res) => void this.onRequest(req, res));
     server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
   }
@@ -229,7 +240,7 @@ export class FakeRegistry {
     if (answer.hang) return;
     if (answer.delayMs) await new Promise((r) => setTimeout(r, answer.delayMs));
     const text = answer.body === undefined ? '' : typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
-    res.writeHead(answer.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+    res.writeHead(answer.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...answer.headers });
     res.end(text);
   }
 
@@ -368,7 +379,8 @@ export class FakeRegistry {
       this.record({ direction: 'executor->harness', environmentId: env.id, streamId, bytes, binary: isBinary, delivered });
       if (delivered) target!.send(bytes, { binary: isBinary });
     });
-    ws.on('close', () => {
+    ws.on('close', (code) => {
+      this.executorCloseCodes.push(code);
       if (env.executor !== ws) return;
       env.executor = null;
       this.log(`executor disconnected for ${env.id}`);
@@ -411,6 +423,16 @@ export class FakeRegistry {
         }
       }
     });
+  }
+
+  /** Registrations received for an environment (the /register requests, answered or not). */
+  registrations(environmentId: string): RecordedRequest[] {
+    return this.requests.filter((r) => r.endpoint === 'register' && r.environmentId === environmentId);
+  }
+
+  /** Executor upgrade attempts for an environment, accepted or refused. */
+  executorUpgrades(environmentId: string): RecordedUpgrade[] {
+    return this.upgrades.filter((u) => u.role === 'environment' && u.environmentId === environmentId);
   }
 
   /** Drops the executor's socket without a close frame (as a network failure would). */

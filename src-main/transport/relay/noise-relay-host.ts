@@ -80,7 +80,25 @@ export type StreamEndReason =
   | 'not_jsonrpc'
   | 'session_closed'
   | 'peer_reset'
-  | 'socket_closed';
+  | 'socket_closed'
+  | 'local_reset'
+  | 'inbound_queue_full';
+
+/**
+ * What happens to streams, for the runtime's view. `refused`: a handshake or frame for a stream
+ * this host was not tracking was answered with a reset (cooldown, limits, a second handshake on
+ * an active stream — which keeps working —, data for an unknown stream). `ended`: a stream that
+ * was handshaking, validating or open is gone.
+ */
+export type RelayStreamEvent =
+  | { type: 'handshaking'; streamId: string }
+  | { type: 'validating'; streamId: string }
+  | { type: 'open'; streamId: string; pipe: RelayStreamPipe }
+  | { type: 'ended'; streamId: string; reason: StreamEndReason }
+  | { type: 'refused'; streamId: string; reason: StreamEndReason };
+
+/** Queued inbound JSON-RPC messages per stream; one more resets the stream (0.169.0's channel size). */
+export const MAX_INBOUND_QUEUE = 128;
 
 export interface NoiseRelayHostOptions {
   identity: NoiseIdentity;
@@ -98,8 +116,8 @@ export interface NoiseRelayHostOptions {
   crypto?: CryptoBackend;
   limits?: Partial<RelayHostLimits>;
   now?: () => number;
-  /** Told when a handshake is refused or a stream ends, with why (for the runtime's state). */
-  onStreamEvent?: (streamId: string, reason: StreamEndReason) => void;
+  /** Told how streams come and go, with why they end (for the runtime's state). */
+  onStreamEvent?: (event: RelayStreamEvent) => void;
 }
 
 interface PendingStream {
@@ -155,7 +173,7 @@ export class NoiseRelayHost {
         return this.onData(streamId, body.seq, body.payload);
       case 'reset':
         // Dropped without a reply; the reason is untrusted and not logged.
-        if (this.drop(streamId)) this.options.onStreamEvent?.(streamId, 'peer_reset');
+        if (this.drop(streamId)) this.emit({ type: 'ended', streamId, reason: 'peer_reset' });
         return;
       case 'ack':
       case 'resume':
@@ -170,8 +188,20 @@ export class NoiseRelayHost {
     this.closed = true;
     for (const streamId of [...this.pending.keys(), ...this.active.keys()]) {
       this.drop(streamId);
-      this.options.onStreamEvent?.(streamId, 'socket_closed');
+      this.emit({ type: 'ended', streamId, reason: 'socket_closed' });
     }
+  }
+
+  /** Ends a pending or open stream from this side (a reset goes out); false when unknown. */
+  resetStream(streamId: string): boolean {
+    if (this.closed || !this.drop(streamId)) return false;
+    this.sendReset(streamId);
+    this.emit({ type: 'ended', streamId, reason: 'local_reset' });
+    return true;
+  }
+
+  private emit(event: RelayStreamEvent): void {
+    this.options.onStreamEvent?.(event);
   }
 
   private sendReset(streamId: string): void {
@@ -186,12 +216,15 @@ export class NoiseRelayHost {
     }
   }
 
-  /** Resets a stream (new, pending or just dropped), counting a failed handshake if asked. */
-  private refuse(streamId: string, reason: StreamEndReason, counted: boolean): void {
+  /**
+   * Resets a stream, counting a failed handshake if asked. `tracked`: it was handshaking,
+   * pending or open here (and has just been dropped), as opposed to refused on arrival.
+   */
+  private refuse(streamId: string, reason: StreamEndReason, counted: boolean, tracked = true): void {
     this.options.log.debug('resetting relay stream', { reason });
     if (counted) this.fail();
     this.sendReset(streamId);
-    this.options.onStreamEvent?.(streamId, reason);
+    this.emit({ type: tracked ? 'ended' : 'refused', streamId, reason });
   }
 
   /** Forgets a pending or active stream locally (no frame sent); false when there was none. */
@@ -213,14 +246,15 @@ export class NoiseRelayHost {
   }
 
   private onHandshake(streamId: string, msg1: Uint8Array): void {
-    if (this.now() < this.cooldownUntil) return this.refuse(streamId, 'cooldown', false);
-    if (this.active.has(streamId)) return this.refuse(streamId, 'duplicate_active_stream', false);
+    if (this.now() < this.cooldownUntil) return this.refuse(streamId, 'cooldown', false, false);
+    if (this.active.has(streamId)) return this.refuse(streamId, 'duplicate_active_stream', false, false);
     if (this.pending.has(streamId)) {
       this.drop(streamId);
       return this.refuse(streamId, 'duplicate_pending_stream', true);
     }
-    if (this.active.size >= this.limits.maxActiveStreams) return this.refuse(streamId, 'active_stream_limit', false);
-    if (this.pending.size >= this.limits.maxPendingValidations) return this.refuse(streamId, 'pending_validation_limit', false);
+    if (this.active.size >= this.limits.maxActiveStreams) return this.refuse(streamId, 'active_stream_limit', false, false);
+    if (this.pending.size >= this.limits.maxPendingValidations) return this.refuse(streamId, 'pending_validation_limit', false, false);
+    this.emit({ type: 'handshaking', streamId });
 
     const responder = new HybridIkResponder({
       crypto: this.crypto,
@@ -244,6 +278,7 @@ export class NoiseRelayHost {
       this.refuse(streamId, 'validation_timeout', true);
     }, this.limits.validationTimeoutMs);
     this.pending.set(streamId, { abort, timer });
+    this.emit({ type: 'validating', streamId });
 
     const settle = (result: HarnessValidationResult | 'failed') => {
       if (abort.signal.aborted || this.pending.get(streamId)?.abort !== abort) return;
@@ -261,7 +296,7 @@ export class NoiseRelayHost {
         }
         if (!this.closed) this.options.send(encodeRelayFrame({ streamId, body: { kind: 'handshake', payload: message } }));
         this.fail();
-        this.options.onStreamEvent?.(streamId, 'registry_auth');
+        this.emit({ type: 'ended', streamId, reason: 'registry_auth' });
         return;
       }
       this.refuse(streamId, result === 'invalid' ? 'validation_rejected' : 'validation_failed', true);
@@ -292,10 +327,11 @@ export class NoiseRelayHost {
         if (this.active.get(streamId) !== pipe) return;
         this.active.delete(streamId);
         this.sendReset(streamId);
-        this.options.onStreamEvent?.(streamId, 'session_closed');
+        this.emit({ type: 'ended', streamId, reason: 'session_closed' });
       },
     });
     this.active.set(streamId, pipe);
+    this.emit({ type: 'open', streamId, pipe });
     this.options.serve(pipe);
   }
 
@@ -306,7 +342,7 @@ export class NoiseRelayHost {
         this.drop(streamId);
         return this.refuse(streamId, 'data_before_handshake', true);
       }
-      return this.refuse(streamId, 'unknown_stream', false);
+      return this.refuse(streamId, 'unknown_stream', false, false);
     }
     const failure = stream.receive(seq, payload);
     if (failure) {
@@ -331,6 +367,16 @@ export class RelayStreamPipe implements MessagePipe {
   private handler: ((data: string | Buffer) => void) | null = null;
   private readonly closeHandlers: Array<() => void> = [];
   private ended = false;
+  /** Application bytes (decrypted JSON-RPC messages) received and sent. */
+  bytesIn = 0;
+  bytesOut = 0;
+  /** Told after messages move either way (the runtime's byte counters). */
+  onTraffic: (() => void) | null = null;
+  /**
+   * Messages handed to the consumer but not yet taken up by it (its queue). At
+   * MAX_INBOUND_QUEUE the next message resets the stream, as 0.169.0's bounded channel does.
+   */
+  inboundBacklog: (() => number) | null = null;
 
   constructor(
     readonly streamId: string,
@@ -355,8 +401,13 @@ export class RelayStreamPipe implements MessagePipe {
       const parsed = parseJsonBytes(message);
       if (!parsed.ok || decodeEnvelope(parsed.value).kind === 'malformed') return { reason: 'not_jsonrpc', detail: 'invalid JSON-RPC message' };
       if (this.ended) return null;
+      if (this.inboundBacklog && this.inboundBacklog() >= MAX_INBOUND_QUEUE) {
+        return { reason: 'inbound_queue_full', detail: 'inbound JSON-RPC queue is full' };
+      }
+      this.bytesIn += message.length;
       this.handler?.(Buffer.from(message.buffer, message.byteOffset, message.byteLength));
     }
+    if (messages.length > 0) this.onTraffic?.();
     return null;
   }
 
@@ -375,6 +426,8 @@ export class RelayStreamPipe implements MessagePipe {
     for (const record of records) {
       this.link.send(encodeRelayFrame({ streamId: this.streamId, body: { kind: 'data', seq: record.seq, payload: record.ciphertext } }));
     }
+    this.bytesOut += bytes.length;
+    this.onTraffic?.();
   }
 
   onMessage(handler: (data: string | Buffer) => void): void {

@@ -1,7 +1,7 @@
 /**
  * The responder role against the real harness: `codex app-server` 0.169.0 (with the
  * CODEX_EXEC_SERVER_NOISE_* variables) connects through the project's fake registry and
- * rendezvous to exec-desk's NoiseRelayHost serving ExecServer. A scripted model makes the
+ * rendezvous to exec-desk's remote link (NoiseRemoteLink) serving ExecServer. A scripted model makes the
  * harness run a command on that remote environment, which exec-desk starts as a process.
  * Loopback only; skipped when the reference binary is not installed.
  */
@@ -16,8 +16,9 @@ import { silentLogger } from '../../core/log.ts';
 import { FakeRegistry } from '../../testkit/remote/fake-registry.ts';
 import { MockModel } from '../../testkit/remote/mock-model.ts';
 import { referenceAvailable, startReferenceHarness, type ReferenceProcess } from '../../testkit/remote/reference.ts';
-import { TestExecutor } from '../../testkit/remote/test-executor.ts';
 import { EXECUTOR_API_KEY } from '../../testkit/remote/executor-targets.ts';
+import { ApiKeyProvider } from '../../remote/auth/api-key-provider.ts';
+import { NoiseRemoteLink } from '../../remote/noise-remote-link.ts';
 import { decodeRelayFrame, encodeRelayFrame } from './frame-codec.ts';
 
 const HARNESS_TOKEN = 'harness-token';
@@ -94,7 +95,9 @@ test(
     const environmentId = 'env-harness';
     const registry = await FakeRegistry.start({ executorToken: EXECUTOR_API_KEY, harnessToken: HARNESS_TOKEN });
     const server = new TappingExecServer({ log: silentLogger });
-    const executor = await TestExecutor.start({ registryUrl: registry.baseUrl, environmentId, token: EXECUTOR_API_KEY, server });
+    const executor = new NoiseRemoteLink({ registryUrl: registry.baseUrl, environmentId, auth: new ApiKeyProvider(EXECUTOR_API_KEY), server, log: silentLogger });
+    executor.start();
+    await registry.waitForExecutor(environmentId);
     const model = await MockModel.start('echo hello-from-exec-desk');
     const workdir = mkdtempSync(join(tmpdir(), 'exec-desk-harness-'));
     const harness = startReferenceHarness({ registryUrl: registry.baseUrl, environmentId, authToken: HARNESS_TOKEN, modelBaseUrl: model.baseUrl });
@@ -157,6 +160,7 @@ test(
     } finally {
       await harness.stop();
       await executor.stop();
+      await server.shutdown();
       await model.close();
       await registry.close();
       rmSync(workdir, { recursive: true, force: true });

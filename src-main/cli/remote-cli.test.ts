@@ -1,0 +1,347 @@
+/**
+ * Remote-mode command line, differentially: every argv below is run through the real CLI
+ * (`node bin/exec-desk.mjs …`) and through `codex exec-server …` 0.169.0, and both must exit with
+ * the same code and print the same first stderr line; for clap errors also the same argument
+ * list and usage line (the program name aside). All cases fail before any network I/O (the
+ * registry URL points at a closed loopback port anyway), with a fresh empty CODEX_HOME, stdin
+ * at EOF and no credential unless the case sets CODEX_API_KEY.
+ */
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseCli, type CliOutcome, type RemoteOptions } from './options.ts';
+import { execDeskBin, referenceAvailable } from '../testkit/server-process.ts';
+import { referenceCommand } from '../testkit/remote/reference.ts';
+
+const R = 'http://127.0.0.1:1/api';
+const W = 'ws://127.0.0.1:1';
+const FORWARD = ['--remote', R, '--environment-id', 'e', '--connect', W];
+const KEY = { CODEX_API_KEY: 'sk-test' };
+/** Replaced by the URL of a loopback server that accepts connections and never answers. */
+const HANGING_REGISTRY = '<hanging registry>';
+
+interface Case {
+  argv: string[];
+  code: number;
+  /** The first stderr line, as the reference prints it (with `exec-desk` for the program). */
+  first: string;
+  env?: Record<string, string>;
+}
+
+const usage = (argv: string[], first: string): Case => ({ argv, code: 2, first: `error: ${first}` });
+const config = (argv: string[], message: string, env?: Record<string, string>): Case => ({ argv, code: 1, first: `Error: ${message}`, env });
+const REQUIRED = 'the following required arguments were not provided:';
+const conflict = (a: string, b: string) => `the argument '${a}' cannot be used with '${b}'`;
+
+const CREDENTIAL_FLAGS = ['--use-agent-identity-auth', '--registration-bearer-stdin', '--executor-credential-stdin', '--chatgpt-token-stdin', '--aws-sigv4'];
+
+const CASES: Case[] = [
+  // requirements
+  usage(['--remote', R], REQUIRED),
+  usage(['--remote='], REQUIRED),
+  usage(['--remote-transport', 'direct'], REQUIRED),
+  usage(['--remote-transport', 'noise'], REQUIRED),
+  usage(['--remote', R, '--environment-id', 'e', '--remote-transport', 'direct'], REQUIRED),
+  usage(['--environment-id', 'e', '--remote-transport', 'direct'], REQUIRED),
+  usage(['--remote-transport', 'direct', '--aws-sigv4'], REQUIRED),
+  usage(['--use-agent-identity-auth'], REQUIRED),
+  usage(['--name', 'n', '--use-agent-identity-auth'], REQUIRED),
+  usage(['--registration-bearer-stdin'], REQUIRED),
+  usage(['--executor-credential-stdin'], REQUIRED),
+  usage(['--chatgpt-token-stdin'], REQUIRED),
+  usage(['--aws-sigv4'], REQUIRED),
+  usage(['--chatgpt-account-id', 'x'], REQUIRED),
+  usage(['--chatgpt-account-id', 'x', '--chatgpt-token-stdin'], REQUIRED),
+  usage(['--remote', R, '--chatgpt-account-id', 'x'], REQUIRED),
+  usage(['--environment-id', 'e', '--chatgpt-account-id', 'x'], REQUIRED),
+  usage(['--aws-service', 's'], REQUIRED),
+  usage(['--aws-profile', 'p'], REQUIRED),
+  usage(['--aws-region', 'r', '--aws-sigv4'], REQUIRED),
+  usage(['--remote', R, '--environment-id', 'e', '--aws-profile', 'p'], REQUIRED),
+  usage(['--exit-on-stdin-close', '--remote', R], REQUIRED),
+  // conflicts
+  usage(['--remote', R, '--environment-id', 'e', '--listen', 'ws://127.0.0.1:0'], conflict('--remote <URL>', '--listen <URL>')),
+  usage(['--listen', 'stdio', '--remote', R], conflict('--listen <URL>', '--remote <URL>')),
+  ...CREDENTIAL_FLAGS.flatMap((a, i) =>
+    CREDENTIAL_FLAGS.slice(i + 1).map((b) => usage(['--remote', R, '--environment-id', 'e', a, b], conflict(a, b))),
+  ),
+  usage(['--use-agent-identity-auth', '--registration-bearer-stdin'], conflict('--use-agent-identity-auth', '--registration-bearer-stdin')),
+  usage(['--aws-sigv4', '--registration-bearer-stdin', '--executor-credential-stdin'], "the argument '--aws-sigv4' cannot be used with:"),
+  // values, repetition
+  usage(['--remote', R, '--environment-id', 'e', '--remote-transport', 'bogus'], "invalid value 'bogus' for '--remote-transport <REMOTE_TRANSPORT>'"),
+  usage(['--remote', R, '--environment-id', 'e', '--remote-transport'], "a value is required for '--remote-transport <REMOTE_TRANSPORT>' but none was supplied"),
+  usage(['--remote', R, '--remote', R, '--environment-id', 'e'], "the argument '--remote <URL>' cannot be used multiple times"),
+  usage(['--remote', R, '--environment-id', 'e', '--name', 'x', '--name', 'y'], "the argument '--name <NAME>' cannot be used multiple times"),
+  usage(['--remote', R, '--environment-id', 'e', '--aws-sigv4=1'], "unexpected value '1' for '--aws-sigv4' found; no more were expected"),
+  // forward
+  usage(['forward'], REQUIRED),
+  usage(['forward', '--connect', W], REQUIRED),
+  usage(['forward', '--connect='], REQUIRED),
+  usage(['--remote', R, '--environment-id', 'e', 'forward', '--connect', W], REQUIRED),
+  usage(['forward', ...FORWARD, '--aws-profile', 'p'], REQUIRED),
+  usage(['forward', ...FORWARD, '--aws-service', 's', '--aws-region', 'r'], REQUIRED),
+  usage(['forward', ...FORWARD, '--remote-transport', 'direct'], REQUIRED),
+  usage(['forward', '--aws-profile', 'p'], REQUIRED),
+  usage(['forward', '--connect', 'w', '--environment-id', 'e', '--name', 'x'], REQUIRED),
+  usage(['--remote-transport', 'noise', 'forward', ...FORWARD], REQUIRED),
+  usage(['--chatgpt-account-id', 'x', '--remote', R, '--environment-id', 'e', 'forward', ...FORWARD], REQUIRED),
+  usage(['forward', ...FORWARD, '--use-agent-identity-auth', '--registration-bearer-stdin'], conflict('--use-agent-identity-auth', '--registration-bearer-stdin')),
+  usage(['forward', ...FORWARD, '--executor-credential-stdin', '--aws-sigv4'], conflict('--executor-credential-stdin', '--aws-sigv4')),
+  usage(['forward', '--remote-transport', 'direct', ...FORWARD, '--use-agent-identity-auth', '--aws-sigv4'], conflict('--use-agent-identity-auth', '--aws-sigv4')),
+  usage(['forward', ...FORWARD, '--chatgpt-token-stdin'], "unexpected argument '--chatgpt-token-stdin' found"),
+  usage(['forward', ...FORWARD, '--listen', 'stdio'], "unexpected argument '--listen' found"),
+  usage(['forward', ...FORWARD, '--concurrent-requests', '2'], "unexpected argument '--concurrent-requests' found"),
+  usage(['forward', '-V'], "unexpected argument '-V' found"),
+  usage(['forward', 'x'], "unexpected argument 'x' found"),
+  usage(['forward', 'help'], "unexpected argument 'help' found"),
+  usage(['forward', ...FORWARD, '--', 'x'], "unexpected argument 'x' found"),
+  usage(['forward', '--connect'], "a value is required for '--connect <URL>' but none was supplied"),
+  usage(['forward', '--connect', W, '--connect', W], "the argument '--connect <URL>' cannot be used multiple times"),
+  usage(['--', 'forward'], "unexpected argument 'forward' found"),
+  usage(['help', 'forward', 'x'], "unrecognized subcommand 'x'"),
+  usage(['--concurrent-requests', 'abc', 'forward'], REQUIRED),
+  usage(['--concurrent-requests', 'abc', 'forward', ...FORWARD], "invalid value 'abc' for '--concurrent-requests <COUNT>': invalid digit found in string"),
+  // the reference's checks after clap (exit 1), in its order
+  config(['--remote', R, '--environment-id', 'e', '--aws-sigv4'], '--aws-sigv4 requires --remote-transport direct'),
+  config(['--remote', R, '--environment-id', 'e', '--remote-transport', 'noise', '--aws-sigv4', '--aws-profile', 'p'], '--aws-sigv4 requires --remote-transport direct'),
+  config(['--remote', R, '--environment-id', 'e', '--ws-auth', 'capability-token', '--aws-sigv4'], '--aws-sigv4 requires --remote-transport direct'),
+  config(['forward', ...FORWARD, '--aws-sigv4'], '--aws-sigv4 requires --remote-transport direct'),
+  config(['--aws-sigv4', '--remote', R, '--environment-id', 'e', 'forward', ...FORWARD], '--aws-sigv4 requires --remote-transport direct'),
+  config(['forward', ...FORWARD, '--remote-transport', 'direct', '--aws-sigv4'], 'direct exec-server transport does not support forwarding'),
+  config(['--ws-token-file', '/x', 'forward', ...FORWARD, '--remote-transport', 'direct', '--aws-sigv4'], 'direct exec-server transport does not support forwarding'),
+  config(['--remote', R, '--environment-id', 'e', '--ws-auth', 'capability-token'], '`--ws-token-file` or `--ws-token-sha256` is required when `--ws-auth capability-token` is set'),
+  config(['--ws-auth', 'capability-token', 'forward', ...FORWARD], '`--ws-token-file` or `--ws-token-sha256` is required when `--ws-auth capability-token` is set'),
+  config(['--remote', R, '--environment-id', 'e', '--ws-token-file', '/x'], 'websocket auth flags require `--ws-auth capability-token` or `--ws-auth signed-bearer-token`'),
+];
+
+/** Cases decided by remote-mode start-up (credential resolution, the forward URL) rather than the parser. */
+const STARTUP_CASES: Case[] = [
+  config(['--remote', R, '--environment-id', 'e'], 'remote exec-server registration requires ChatGPT authentication or API key authentication; run `codex login` or set CODEX_API_KEY'),
+  config(['forward', ...FORWARD], 'remote exec-server registration requires ChatGPT authentication or API key authentication; run `codex login` or set CODEX_API_KEY'),
+  config(['--remote', 'http://example.invalid', '--environment-id', 'e'], 'remote exec-server API-key authentication is restricted to HTTPS openai.com and openai.org hosts and subdomains or loopback hosts', KEY),
+  config(['--remote', 'notaurl', '--environment-id', 'e'], 'invalid remote exec-server registration URL: relative URL without a base', KEY),
+  config(['--remote', R, '--environment-id', 'e', '--remote-transport', 'direct', '--aws-sigv4'], 'AWS SDK config did not resolve a region'),
+  // ...but without a credential the credential is reported first
+  config(['--remote', 'notaurl', '--environment-id', 'e'], 'remote exec-server registration requires ChatGPT authentication or API key authentication; run `codex login` or set CODEX_API_KEY'),
+  config(['forward', '--remote', R, '--environment-id', 'e', '--connect', 'http://127.0.0.1:1'], 'failed to configure exec-server websocket: forward destination must be a ws:// or wss:// URL', KEY),
+  config(['forward', '--remote', R, '--environment-id', 'e', '--connect', 'notaurl', '--exit-on-stdin-close'], 'failed to configure exec-server websocket: relative URL without a base', KEY),
+  config(['forward', '--remote', R, '--environment-id', 'e', '--connect', 'ws://'], 'failed to configure exec-server websocket: empty host', KEY),
+  // stdin credential modes with stdin at EOF, and Agent Identity without its token
+  config(['--remote', R, '--environment-id', 'e', '--executor-credential-stdin'], 'exec-server executor credential pipe closed'),
+  config(['--remote', R, '--environment-id', 'e', '--exit-on-stdin-close', '--executor-credential-stdin'], 'exec-server executor credential pipe closed'),
+  config(['--remote', R, '--environment-id', 'e', '--registration-bearer-stdin'], 'expected a newline-terminated registration bearer of at most 16 KiB'),
+  config(['--remote', R, '--environment-id', 'e', '--chatgpt-token-stdin', '--chatgpt-account-id', 'x'], 'ChatGPT token registry URLs must use HTTPS without userinfo or fragments'),
+  config(['--remote', R, '--environment-id', 'e', '--use-agent-identity-auth'], 'CODEX_ACCESS_TOKEN is required when --use-agent-identity-auth is set'),
+  config(['--remote', R, '--environment-id', 'e', '--use-agent-identity-auth', '--ws-auth', 'capability-token'], '`--ws-token-file` or `--ws-token-sha256` is required when `--ws-auth capability-token` is set'),
+  // --exit-on-stdin-close with stdin already at EOF: exit 0 before registering (against a registry
+  // that never answers, so a fast registration error cannot race the EOF in either binary)
+  { argv: ['--remote', HANGING_REGISTRY, '--environment-id', 'e', '--exit-on-stdin-close'], code: 0, first: '', env: KEY },
+];
+
+interface Run {
+  code: number | null;
+  stderr: string;
+}
+
+let home: string;
+let hanging: Server;
+let hangingUrl = '';
+const held = new Set<Socket>();
+before(async () => {
+  hanging = createServer((socket) => {
+    held.add(socket);
+    socket.on('error', () => {});
+    socket.on('close', () => held.delete(socket));
+  });
+  await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
+  hangingUrl = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/api`;
+  home = mkdtempSync(join(tmpdir(), 'exec-desk-remote-cli-'));
+  // The reference warns when CODEX_HOME lies inside its temp dir; give it another one.
+  mkdirSync(join(home, 'tmp'));
+});
+after(async () => {
+  rmSync(home, { recursive: true, force: true });
+  for (const socket of held) socket.destroy();
+  await new Promise<void>((resolve) => hanging.close(() => resolve()));
+});
+
+const argvOf = (c: Case) => c.argv.map((a) => (a === HANGING_REGISTRY ? hangingUrl : a));
+
+/** A fresh CODEX_HOME per run: concurrent reference runs race on the helper files they create in it. */
+function baseEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const codexHome = mkdtempSync(join(home, 'home-'));
+  return {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: codexHome,
+    CODEX_HOME: codexHome,
+    TMPDIR: join(home, 'tmp'),
+    HTTP_PROXY: 'http://127.0.0.1:9',
+    HTTPS_PROXY: 'http://127.0.0.1:9',
+    NO_PROXY: '127.0.0.1,localhost',
+    ...extra,
+  };
+}
+
+function runCli(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stderr });
+    });
+  });
+}
+
+const runDesk = (c: Case) => runCli(process.execPath, [execDeskBin, ...argvOf(c)], baseEnv(c.env));
+const runReference = (c: Case) => runCli(referenceCommand(), ['exec-server', ...argvOf(c)], baseEnv(c.env));
+
+/** The comparable part of a clap error: up to the usage line, without `tip:` lines, program name normalised. */
+function clapBlock(stderr: string): string {
+  return stderr
+    .replaceAll('codex exec-server', 'exec-desk')
+    .split('\n')
+    .filter((line) => !line.trimStart().startsWith('tip:'))
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .split("\nFor more information, try '--help'.")[0]!
+    .replace(/\n+$/, '');
+}
+
+/** Runs `work` over items, `width` at a time. */
+async function pool<T, R>(items: readonly T[], width: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) {
+        const at = next++;
+        results[at] = await work(items[at]!);
+      }
+    }),
+  );
+  return results;
+}
+
+describe('remote flags through the real CLI', () => {
+  test('exec-desk: exit code and first stderr line of every bad combination', { timeout: 240_000 }, async () => {
+    const runs = await pool([...CASES, ...STARTUP_CASES], 3, runDesk);
+    [...CASES, ...STARTUP_CASES].forEach((c, i) => {
+      const run = runs[i]!;
+      assert.equal(run.code, c.code, `${JSON.stringify(c.argv)}: ${run.stderr}`);
+      if (c.first) assert.equal(run.stderr.split('\n')[0], c.first, JSON.stringify(c.argv));
+    });
+  });
+
+  test(
+    'the reference agrees: same exit codes, first lines, and for clap errors the argument list and usage line',
+    { skip: !referenceAvailable() && 'reference binary not installed', timeout: 240_000 },
+    async () => {
+      const all = [...CASES, ...STARTUP_CASES];
+      const [desk, ref] = await Promise.all([pool(all, 2, runDesk), pool(all, 2, runReference)]);
+      all.forEach((c, i) => {
+        const label = JSON.stringify(c.argv);
+        assert.equal(ref[i]!.code, c.code, `reference exit for ${label}: ${ref[i]!.stderr}`);
+        assert.equal(desk[i]!.code, ref[i]!.code, label);
+        if (c.code === 0) return;
+        assert.equal(desk[i]!.stderr.split('\n')[0], ref[i]!.stderr.split('\n')[0], label);
+        if (c.code === 2) assert.equal(clapBlock(desk[i]!.stderr), clapBlock(ref[i]!.stderr), label);
+      });
+    },
+  );
+});
+
+describe('parsed remote options', () => {
+  const run = async (argv: string[], env: NodeJS.ProcessEnv = {}): Promise<RemoteOptions | null> => {
+    const outcome: CliOutcome = await parseCli(argv, env);
+    assert.equal(outcome.kind, 'run', JSON.stringify(outcome));
+    return (outcome as Extract<CliOutcome, { kind: 'run' }>).options.remote;
+  };
+  const noAuth = {
+    useAgentIdentityAuth: false,
+    registrationBearerStdin: false,
+    executorCredentialStdin: false,
+    chatgptTokenStdin: false,
+    chatgptAccountId: null,
+    awsSigv4: null,
+  };
+
+  test('local mode has no remote options; --environment-id and --name alone are accepted and unused', async () => {
+    assert.equal(await run([]), null);
+    assert.equal(await run(['--environment-id', 'e', '--name', 'n']), null);
+  });
+
+  test('--remote with everything a noise executor takes', async () => {
+    assert.deepEqual(await run(['--remote', R, '--environment-id', 'env-1', '--name', 'laptop', '--concurrent-requests', '4']), {
+      registryUrl: R,
+      environmentId: 'env-1',
+      name: 'laptop',
+      transport: 'noise',
+      auth: noAuth,
+      forwardTo: null,
+    });
+    assert.deepEqual((await run(['--remote', R, '--environment-id', 'e', '--chatgpt-token-stdin', '--chatgpt-account-id', 'acct']))!.auth, {
+      ...noAuth,
+      chatgptTokenStdin: true,
+      chatgptAccountId: 'acct',
+    });
+    assert.deepEqual((await run(['--remote', R, '--environment-id', 'e', '--executor-credential-stdin']))!.auth, { ...noAuth, executorCredentialStdin: true });
+  });
+
+  test('direct transport with SigV4 options (service default execute-api)', async () => {
+    const remote = await run(['--remote', R, '--environment-id', 'e', '--remote-transport', 'direct', '--aws-sigv4', '--aws-region', 'eu-west-1']);
+    assert.equal(remote!.transport, 'direct');
+    assert.deepEqual(remote!.auth.awsSigv4, { profile: null, region: 'eu-west-1', service: 'execute-api' });
+  });
+
+  test('forward takes its own flags; the root --listen and --concurrent-requests are accepted and unused', async () => {
+    const outcome = await parseCli(['--listen', 'stdio', 'forward', ...FORWARD, '--registration-bearer-stdin', '--exit-on-stdin-close'], {});
+    assert.equal(outcome.kind, 'run');
+    const options = (outcome as Extract<CliOutcome, { kind: 'run' }>).options;
+    assert.equal(options.exitOnStdinClose, true);
+    assert.deepEqual(options.remote, {
+      registryUrl: R,
+      environmentId: 'e',
+      name: null,
+      transport: 'noise',
+      auth: { ...noAuth, registrationBearerStdin: true },
+      forwardTo: W,
+    });
+  });
+
+  test('CODEX_EXEC_SERVER_EXIT_ON_STDIN_CLOSE=true counts in remote mode; =false does not', async () => {
+    const with_ = await parseCli(['--remote', R, '--environment-id', 'e'], { CODEX_EXEC_SERVER_EXIT_ON_STDIN_CLOSE: 'true' });
+    assert.equal((with_ as Extract<CliOutcome, { kind: 'run' }>).options.exitOnStdinClose, true);
+    const without = await parseCli(['--remote', R, '--environment-id', 'e'], { CODEX_EXEC_SERVER_EXIT_ON_STDIN_CLOSE: 'false' });
+    assert.equal((without as Extract<CliOutcome, { kind: 'run' }>).options.exitOnStdinClose, false);
+  });
+
+  test('help: the root lists the remote flags and `forward`; `forward -h` and `help forward` print the forward help', async () => {
+    const root = (await parseCli(['--help'], {})) as Extract<CliOutcome, { kind: 'exit' }>;
+    assert.equal(root.code, 0);
+    assert.match(root.stdout!, /^Usage: exec-desk \[OPTIONS\] \[COMMAND\]/);
+    for (const flag of ['--remote <URL>', '--environment-id <ID>', '--remote-transport <REMOTE_TRANSPORT>', '--executor-credential-stdin', '--aws-service <SERVICE>']) {
+      assert.ok(root.stdout!.includes(flag), flag);
+    }
+    assert.match(root.stdout!, /^ {2}forward +Register an existing WebSocket exec-server/m);
+    for (const argv of [['forward', '-h'], ['forward', '--help'], ['help', 'forward'], ['forward', '--connect', W, '--help']]) {
+      const outcome = (await parseCli(argv, {})) as Extract<CliOutcome, { kind: 'exit' }>;
+      assert.equal(outcome.code, 0, JSON.stringify(argv));
+      assert.match(outcome.stdout!, /^Usage: exec-desk forward \[OPTIONS\] --remote <URL> --environment-id <ID> --connect <URL>\n/, JSON.stringify(argv));
+      assert.ok(outcome.stdout!.includes('--connect <URL>'));
+      assert.ok(!outcome.stdout!.includes('--listen'), 'forward has no --listen');
+    }
+  });
+
+  test('exec-desk keeps --exit-on-stdin-close in local mode (the reference requires --remote for it)', async () => {
+    const outcome = await parseCli(['--listen', 'stdio', '--exit-on-stdin-close'], {});
+    assert.equal(outcome.kind, 'run');
+  });
+});

@@ -1,0 +1,209 @@
+/**
+ * The executor's one WebSocket to the rendezvous (remote-protocol.md §4), as 0.169.0 holds it:
+ * a plain upgrade (no subprotocol, no permessage-deflate, no credentials; a fresh
+ * `x-request-id: req_<32 hex>` per attempt), a 10 s handshake deadline, 256 KiB message limit
+ * (larger: the socket is dropped), an empty Ping 30 s after connecting and every 30 s while none
+ * is outstanding, a 60 s Pong deadline, Pings answered (ws does that), and never a Close frame:
+ * every ending, ours or the peer's, just drops the TCP connection.
+ *
+ * It knows nothing of relay frames: messages go to `onMessage` as they come (text included; the
+ * relay host logs and drops those).
+ */
+import { randomBytes } from 'node:crypto';
+import WebSocket, { type RawData } from 'ws';
+import type { Logger } from '../core/log.ts';
+import { MAX_RELAY_WEBSOCKET_MESSAGE_BYTES } from '../transport/relay/frame-codec.ts';
+import { systemClock, type LinkClock } from './link-clock.ts';
+import { trustedCas } from './tls-trust.ts';
+
+export const RENDEZVOUS_HANDSHAKE_TIMEOUT_MS = 10_000;
+export const PING_INTERVAL_MS = 30_000;
+export const PONG_TIMEOUT_MS = 60_000;
+
+/** Why a connected socket ended (the reference's `noise_reason` values). */
+export type DisconnectReason = 'peer_close' | 'read_error' | 'write_error' | 'pong_timeout' | 'local_shutdown';
+
+export type ConnectResult =
+  | { ok: true; socket: RendezvousSocket }
+  /** The upgrade got an HTTP 4xx: the registration is stale, register again. */
+  | { ok: false; rejected: true; status: number; error: string }
+  /** Anything else (5xx, 3xx, timeout, refused, bad scheme): retry the same URL. */
+  | { ok: false; rejected: false; status: number | null; error: string };
+
+export interface RendezvousOptions {
+  url: string;
+  log: Logger;
+  env?: NodeJS.ProcessEnv;
+  clock?: LinkClock;
+  handshakeTimeoutMs?: number;
+  pingIntervalMs?: number;
+  pongTimeoutMs?: number;
+  maxPayload?: number;
+  signal?: AbortSignal;
+}
+
+/** `req_` + 32 lowercase hex digits, new for every attempt. */
+export function newRequestId(): string {
+  return `req_${randomBytes(16).toString('hex')}`;
+}
+
+/** The upgrade's own headers (ws adds Host, Connection, Upgrade, Sec-WebSocket-*). */
+export function upgradeHeaders(env: NodeJS.ProcessEnv): Record<string, string> {
+  const headers: Record<string, string> = { 'x-request-id': newRequestId() };
+  if (env.OPENAI_CLUSTER) headers['x-cluster-name'] = env.OPENAI_CLUSTER;
+  if (env.DD_SERVICE) headers['x-openai-internal-caller'] = env.DD_SERVICE;
+  return headers;
+}
+
+function toBytes(data: RawData): Uint8Array {
+  const buffer = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+}
+
+export class RendezvousSocket {
+  private messageHandler: ((data: Uint8Array, isBinary: boolean) => void) | null = null;
+  private closeHandlers: Array<(reason: DisconnectReason) => void> = [];
+  private endReason: DisconnectReason | null = null;
+  private pingTimer: unknown = null;
+  private pongTimer: unknown = null;
+  private pingOutstanding = false;
+  private readonly clock: LinkClock;
+  /** Pings sent (for tests and diagnostics). */
+  pingsSent = 0;
+
+  private constructor(
+    private readonly ws: WebSocket,
+    private readonly options: RendezvousOptions,
+  ) {
+    this.clock = options.clock ?? systemClock;
+    ws.on('message', (data, isBinary) => {
+      if (this.endReason === null) this.messageHandler?.(toBytes(data), isBinary);
+    });
+    ws.on('pong', () => {
+      this.pingOutstanding = false;
+      if (this.pongTimer !== null) this.clock.clearTimeout(this.pongTimer);
+      this.pongTimer = null;
+    });
+    // An oversized message, a protocol violation or a socket error: a read error, drop it all.
+    ws.on('error', (error) => this.end('read_error', error.message));
+    ws.on('close', () => this.end('peer_close'));
+    this.schedulePing();
+  }
+
+  /** Dials the rendezvous; never throws. */
+  static connect(options: RendezvousOptions): Promise<ConnectResult> {
+    return new Promise<ConnectResult>((resolve) => {
+      let url: URL;
+      try {
+        url = new URL(options.url);
+      } catch {
+        return resolve({ ok: false, rejected: false, status: null, error: `invalid rendezvous URL` });
+      }
+      // tungstenite dials ws/wss only (ws would also take http/https).
+      if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
+        return resolve({ ok: false, rejected: false, status: null, error: `unsupported rendezvous URL scheme ${url.protocol}` });
+      }
+      const env = options.env ?? process.env;
+      let ws: WebSocket;
+      try {
+        ws = new WebSocket(url, {
+          perMessageDeflate: false,
+          maxPayload: options.maxPayload ?? MAX_RELAY_WEBSOCKET_MESSAGE_BYTES,
+          handshakeTimeout: options.handshakeTimeoutMs ?? RENDEZVOUS_HANDSHAKE_TIMEOUT_MS,
+          followRedirects: false,
+          headers: upgradeHeaders(env),
+          ca: trustedCas(env),
+        });
+      } catch (error) {
+        return resolve({ ok: false, rejected: false, status: null, error: (error as Error).message });
+      }
+      // 0.169.0 never sends a Close frame; ws would answer a peer's Close, or close with 1009 on
+      // an oversized message, through close(). Dropping the TCP connection instead.
+      (ws as { close: WebSocket['close'] }).close = () => ws.terminate();
+      let settled = false;
+      const settle = (result: ConnectResult) => {
+        if (settled) return;
+        settled = true;
+        options.signal?.removeEventListener('abort', onAbort);
+        if (!result.ok) {
+          ws.removeAllListeners();
+          ws.on('error', () => {});
+          ws.terminate();
+        }
+        resolve(result);
+      };
+      const onAbort = () => settle({ ok: false, rejected: false, status: null, error: 'aborted' });
+      if (options.signal?.aborted) return onAbort();
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      ws.once('unexpected-response', (req, res) => {
+        const status = res.statusCode ?? 0;
+        res.resume();
+        req.destroy();
+        const error = `rendezvous upgrade refused: HTTP ${status}`;
+        settle(status >= 400 && status < 500 ? { ok: false, rejected: true, status, error } : { ok: false, rejected: false, status, error });
+      });
+      ws.once('error', (error) => settle({ ok: false, rejected: false, status: null, error: error.message }));
+      ws.once('open', () => {
+        if (settled) return;
+        ws.removeAllListeners('error');
+        ws.removeAllListeners('unexpected-response');
+        settle({ ok: true, socket: new RendezvousSocket(ws, options) });
+      });
+    });
+  }
+
+  get bufferedAmount(): number {
+    return this.ws.bufferedAmount;
+  }
+
+  get isOpen(): boolean {
+    return this.endReason === null;
+  }
+
+  send(frame: Uint8Array): void {
+    if (this.endReason !== null || this.ws.readyState !== WebSocket.OPEN) return;
+    this.ws.send(frame, { binary: true }, (error) => {
+      if (error) this.end('write_error', error.message);
+    });
+  }
+
+  onMessage(handler: (data: Uint8Array, isBinary: boolean) => void): void {
+    this.messageHandler = handler;
+  }
+
+  /** Called once, with why the socket ended (immediately if it already has). */
+  onClose(handler: (reason: DisconnectReason) => void): void {
+    if (this.endReason !== null) handler(this.endReason);
+    else this.closeHandlers.push(handler);
+  }
+
+  /** Drops the connection without a Close frame. */
+  drop(reason: DisconnectReason = 'local_shutdown'): void {
+    this.end(reason);
+  }
+
+  private schedulePing(): void {
+    this.pingTimer = this.clock.setTimeout(() => {
+      this.pingTimer = null;
+      if (this.endReason !== null) return;
+      if (!this.pingOutstanding) {
+        this.pingOutstanding = true;
+        this.pingsSent++;
+        this.ws.ping();
+        this.pongTimer = this.clock.setTimeout(() => this.end('pong_timeout'), this.options.pongTimeoutMs ?? PONG_TIMEOUT_MS);
+      }
+      this.schedulePing();
+    }, this.options.pingIntervalMs ?? PING_INTERVAL_MS);
+  }
+
+  private end(reason: DisconnectReason, detail?: string): void {
+    if (this.endReason !== null) return;
+    this.endReason = reason;
+    if (this.pingTimer !== null) this.clock.clearTimeout(this.pingTimer);
+    if (this.pongTimer !== null) this.clock.clearTimeout(this.pongTimer);
+    this.pingTimer = this.pongTimer = null;
+    this.options.log.info('rendezvous connection ended', { reason, ...(detail ? { detail } : {}) });
+    this.ws.terminate();
+    for (const handler of this.closeHandlers.splice(0)) handler(reason);
+  }
+}
