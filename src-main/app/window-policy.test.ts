@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { allowNavigation, closeAction, CONTENT_SECURITY_POLICY, cspOfHtml, isAppUrl, RENDERER_ENTRY_URL, secureWebPreferences } from './window-policy.ts';
+import { allowNavigation, allowPermission, closeAction, CONTENT_SECURITY_POLICY, cspOfHtml, isAppUrl, RENDERER_ENTRY_URL, secureWebPreferences } from './window-policy.ts';
 
 test('only the app origin counts as the app', () => {
   assert.ok(isAppUrl(RENDERER_ENTRY_URL));
@@ -43,4 +43,12 @@ test('the header CSP equals the meta CSP of the renderer page', () => {
   const html = fileURLToPath(new URL('../../src-renderer/index.html', import.meta.url));
   assert.equal(cspOfHtml(html), CONTENT_SECURITY_POLICY);
   assert.doesNotMatch(CONTENT_SECURITY_POLICY, /unsafe-(inline|eval)/);
+});
+
+test('refuses every permission but clipboard writes from the app', () => {
+  assert.equal(allowPermission('clipboard-sanitized-write', 'app://exec-desk/index.html'), true);
+  assert.equal(allowPermission('clipboard-sanitized-write', 'https://evil.example/'), false);
+  for (const p of ['media', 'notifications', 'geolocation', 'clipboard-read', 'openExternal']) {
+    assert.equal(allowPermission(p, 'app://exec-desk/index.html'), false, p);
+  }
 });

@@ -47,6 +47,14 @@ export function allowNavigation(url: string): boolean {
   return isAppUrl(url);
 }
 
+/**
+ * Permission requests (camera, notifications, geolocation, …) are all refused, except writing
+ * text to the clipboard from the app itself (the listener view's Copy button).
+ */
+export function allowPermission(permission: string, requestingUrl: string): boolean {
+  return permission === 'clipboard-sanitized-write' && isAppUrl(requestingUrl);
+}
+
 /** What closing the window does: hide to the tray (setting on, not quitting) or really close. */
 export function closeAction(options: { closeToTray: boolean; quitting: boolean; trayAvailable: boolean }): 'hide' | 'close' {
   return options.closeToTray && options.trayAvailable && !options.quitting ? 'hide' : 'close';
