@@ -29,3 +29,7 @@ createRoot(document.getElementById('root')!).render(
   </StrictMode>,
 );
 void store.actions.start();
+// A dashboard opened without its token connects once the #token=… fragment is pasted in.
+window.addEventListener('hashchange', () => {
+  if (store.getState().connection === 'error') void store.actions.start();
+});
