@@ -2,7 +2,7 @@
  * The dashboard in Debian's Chromium against a real headless exec-desk: what a person would
  * check, with a screenshot of every view in e2e/screenshots/.
  */
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { expect, type Browser, type Page } from '@playwright/test';
@@ -11,10 +11,11 @@ import { chromiumMissing, collectPageErrors, launchChromium, screenshot } from '
 import { startHeadlessRuntime, type HeadlessRuntime } from './support/headless-runtime.ts';
 import { processExists, waitForProcessGone } from './support/os-process.ts';
 import { rendererIndex } from './support/paths.ts';
+import { suiteUnless } from './support/skippable.ts';
 
 const skip = chromiumMissing() ?? (existsSync(rendererIndex) ? false : 'the renderer is not built (npm run build; npm test builds it)');
 
-describe('dashboard against a headless runtime', { skip, timeout: 120_000 }, () => {
+suiteUnless(skip, 'dashboard against a headless runtime', { timeout: 120_000 }, () => {
   let runtime: HeadlessRuntime;
   let browser: Browser;
   let page: Page;

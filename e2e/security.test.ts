@@ -12,6 +12,7 @@ import { CONTROL_WS_PATH, CONTROL_WS_PROTOCOL, CONTROL_WS_TOKEN_PREFIX } from '.
 import { chromiumMissing, launchChromium } from './support/browser.ts';
 import { startHeadlessRuntime, type HeadlessRuntime } from './support/headless-runtime.ts';
 import { rendererIndex } from './support/paths.ts';
+import { suiteUnless } from './support/skippable.ts';
 
 /** Opens the control websocket; resolves with the HTTP status of a refused upgrade, or 101. */
 function upgradeStatus(url: string, protocols: string[], headers: Record<string, string> = {}): Promise<number> {
@@ -61,7 +62,7 @@ describe('control websocket access', { timeout: 60_000 }, () => {
 
 const skip = chromiumMissing() ?? (existsSync(rendererIndex) ? false : 'the renderer is not built (npm run build; npm test builds it)');
 
-describe('the dashboard page', { skip, timeout: 60_000 }, () => {
+suiteUnless(skip, 'the dashboard page', { timeout: 60_000 }, () => {
   let runtime: HeadlessRuntime;
   let browser: Browser;
   let page: Page;

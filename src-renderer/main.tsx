@@ -1,21 +1,11 @@
 /** The renderer's entry: pick the carrier, create the store, render, connect. */
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import type { ControlApi } from '../src-main/control/contract.ts';
 import { App } from './App.tsx';
 import { pickClientSource } from './control/pick-client.ts';
 import { DeskContext } from './desk-context.ts';
-import { createDeskStore, type DeskState } from './store/desk-store.ts';
+import { createDeskStore } from './store/desk-store.ts';
 import './styles.css';
-
-declare global {
-  interface Window {
-    /** Put there by the Electron preload; absent in a browser. */
-    execDesk?: ControlApi;
-    /** Read-only view of the store for end-to-end tests (holds nothing the UI does not show). */
-    __execDeskState?: () => DeskState;
-  }
-}
 
 const { source } = pickClientSource({ execDesk: window.execDesk, location: window.location, WebSocket: window.WebSocket });
 const store = createDeskStore(source);
