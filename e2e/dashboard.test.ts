@@ -95,6 +95,27 @@ suiteUnless(skip, 'dashboard against a headless runtime', { timeout: 120_000 }, 
     await screenshot(page, 'processes-killed');
   });
 
+  test('long lists are capped behind "Show more"', async () => {
+    const client = clients[0]!;
+    for (let i = 0; i < 24; i++) {
+      await client.call('process/start', {
+        processId: `many-${i}`,
+        argv: ['/bin/echo', `item ${i}`],
+        cwd: 'file:///tmp',
+        env: { PATH: '/usr/bin:/bin' },
+        tty: false,
+        arg0: null,
+      });
+    }
+    await nav('Processes').click();
+    const rows = page.getByTestId('process-row');
+    await expect(rows).toHaveCount(20);
+    await expect(rows.first()).toHaveAttribute('data-process-id', 'many-23');
+    await page.getByRole('button', { name: 'Show more (5 hidden)' }).click();
+    await expect(rows).toHaveCount(25);
+    await expect(page.getByRole('button', { name: /^Show more/ })).toHaveCount(0);
+  });
+
   test('a disconnect shows the session detached with its expiry countdown', async () => {
     const client = clients.shift()!;
     const sessionId = firstSessionId;
@@ -170,6 +191,32 @@ suiteUnless(skip, 'dashboard against a headless runtime', { timeout: 120_000 }, 
     const client = await RpcClient.connect(url!);
     clients.push(client);
     await client.handshake('after-restart');
+  });
+
+  test('keyboard only: Tab reaches the views and Enter opens one, with a visible focus ring', async () => {
+    await page.locator('body').click({ position: { x: 5, y: 300 } });
+    await page.keyboard.press('Tab');
+    const first = await page.evaluate(() => document.activeElement?.textContent);
+    assert.equal(first, 'Overview');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await expect(page.getByRole('heading', { name: 'Remote registration' })).toBeVisible();
+    const outline = await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle);
+    assert.equal(outline, 'solid', 'the focused button shows its focus ring');
+    await screenshot(page, 'keyboard-focus');
+  });
+
+  test('dark mode follows prefers-color-scheme', async () => {
+    await nav('Overview').click();
+    const light = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    await page.emulateMedia({ colorScheme: 'dark' });
+    const dark = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    assert.notEqual(dark, light);
+    await screenshot(page, 'overview-dark');
+    await nav('Processes').click();
+    await screenshot(page, 'processes-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
   });
 
   test('the page logged no errors', () => {

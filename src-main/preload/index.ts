@@ -5,6 +5,5 @@
 import { contextBridge, ipcRenderer } from 'electron';
 import { createControlBridge } from './bridge.ts';
 
-const bridge = createControlBridge(ipcRenderer);
-// contextBridge copies the object; only these two functions cross into the page.
-contextBridge.exposeInMainWorld('execDesk', { invoke: bridge.invoke, subscribe: bridge.subscribe });
+// contextBridge copies the (frozen) object: only its two functions cross into the page.
+contextBridge.exposeInMainWorld('execDesk', createControlBridge(ipcRenderer));
