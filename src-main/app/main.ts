@@ -33,7 +33,7 @@ const RENDERER_DIR = join(here, '../renderer');
 const RESOURCES_DIR = app.isPackaged ? process.resourcesPath : join(here, '../../resources');
 
 // Must happen before `ready`: app:// behaves like https (secure context, fetch, relative URLs).
-protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, corsEnabled: true } }]);
 
 const flags = parseLaunchFlags(process.argv);
 let window: BrowserWindow | null = null;
@@ -111,8 +111,9 @@ async function start(): Promise<void> {
   protocol.handle(APP_SCHEME, serveRenderer);
   tray = createTray(runtime);
   app.on('window-all-closed', () => {
-    // With a tray the app lives on; without one (some Linux desktops) closing means quitting.
-    if (tray === null) app.quit();
+    // The window only really closes when it should not hide to the tray (closeToTray off, or no
+    // tray on this desktop): then closing it means quitting.
+    app.quit();
   });
   const openedAtLogin = app.getLoginItemSettings().wasOpenedAtLogin === true;
   if (showWindowAtLaunch({ flags, firstLaunch, openedAtLogin })) showWindow();

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { allowNavigation, allowPermission, closeAction, CONTENT_SECURITY_POLICY, cspOfHtml, isAppUrl, RENDERER_ENTRY_URL, secureWebPreferences } from './window-policy.ts';
+import { allowNavigation, allowPermission, closeAction, CONTENT_SECURITY_POLICY, cspOfHtml, PAGE_CSP, isAppUrl, RENDERER_ENTRY_URL, secureWebPreferences } from './window-policy.ts';
 
 test('only the app origin counts as the app', () => {
   assert.ok(isAppUrl(RENDERER_ENTRY_URL));
@@ -39,9 +39,10 @@ test('close hides to the tray only when asked, a tray exists, and not quitting',
   assert.equal(closeAction({ closeToTray: true, quitting: false, trayAvailable: false }), 'close');
 });
 
-test('the header CSP equals the meta CSP of the renderer page', () => {
+test('the header CSP is the meta CSP of the renderer page plus frame-ancestors', () => {
   const html = fileURLToPath(new URL('../../src-renderer/index.html', import.meta.url));
-  assert.equal(cspOfHtml(html), CONTENT_SECURITY_POLICY);
+  assert.equal(cspOfHtml(html), PAGE_CSP);
+  assert.equal(CONTENT_SECURITY_POLICY, `${PAGE_CSP}; frame-ancestors 'none'`);
   assert.doesNotMatch(CONTENT_SECURITY_POLICY, /unsafe-(inline|eval)/);
 });
 

@@ -10,9 +10,12 @@ export const APP_HOST = 'exec-desk';
 export const APP_ORIGIN = `${APP_SCHEME}://${APP_HOST}`;
 export const RENDERER_ENTRY_URL = `${APP_ORIGIN}/index.html`;
 
-/** The same policy as the meta tag in src-renderer/index.html (a test keeps them equal). */
-export const CONTENT_SECURITY_POLICY =
+/** The policy of the meta tag in src-renderer/index.html (a test keeps them equal). */
+export const PAGE_CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; object-src 'none'";
+
+/** The header main sends with every app:// response: the page's policy plus what only a header can say. */
+export const CONTENT_SECURITY_POLICY = `${PAGE_CSP}; frame-ancestors 'none'`;
 
 /** webPreferences of every exec-desk window (spread into BrowserWindow's options). */
 export function secureWebPreferences(preloadPath: string) {
