@@ -34,7 +34,7 @@ suiteUnless(skip, 'dashboard against a headless runtime', { timeout: 120_000 }, 
   after(async () => {
     for (const c of clients) c.terminate();
     await browser?.close();
-    await runtime?.stop();
+    if (runtime?.server.child.exitCode === null) await runtime.stop();
   });
 
   const nav = (name: string) => page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: new RegExp(`^${name}`) });
@@ -221,5 +221,14 @@ suiteUnless(skip, 'dashboard against a headless runtime', { timeout: 120_000 }, 
 
   test('the page logged no errors', () => {
     assert.deepEqual(pageErrors, []);
+  });
+
+  test('when the runtime goes away the page says so and offers to try again', async () => {
+    assert.equal(await runtime.stop(), 0, 'the runtime exits 0 on SIGTERM');
+    await expect(page.getByTestId('connection')).toHaveText('Not connected');
+    await expect(page.getByRole('heading', { name: 'Cannot reach the runtime' })).toBeVisible();
+    await page.getByRole('button', { name: 'Try again' }).click();
+    await expect(page.getByTestId('connection')).toHaveText('Not connected');
+    await screenshot(page, 'connection-lost');
   });
 });
