@@ -62,6 +62,7 @@ suiteUnless(skip, 'the desktop window over the preload bridge', { timeout: 90_00
     await expect(page.getByTestId('connection')).toHaveText('Connected');
     const keys = await page.evaluate(() => Object.keys(Object.getOwnPropertyDescriptors(window.execDesk)).sort());
     assert.deepEqual(keys, ['invoke', 'subscribe']);
+    assert.deepEqual(await page.evaluate(() => (window as any).__exposedByPreload), ['execDesk'], 'the preload exposes one name');
     const refused = await page.evaluate(() => window.execDesk!.invoke('spawnShell' as never, undefined as never).catch((e: { code: string }) => e.code));
     assert.equal(refused, 'unknown_command');
     await expect(page.getByText('desktop app')).toBeVisible();

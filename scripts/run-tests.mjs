@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // The one test command. Runs every *.test.ts under src-main/, src-renderer/ and e2e/ (or the
 // paths given) with node's own test runner, through tsx because Node 20 cannot strip types.
-// The browser tests (e2e/) are node:test files too, driving Playwright's library API, so one
-// runner counts everything. Before them the app is built when out/ is missing or older than its
+// The browser tests (e2e/) are node:test files too, driving Playwright's library API rather
+// than Playwright's own runner: one runner means one count, one timeout policy, TAP that CI
+// already reads, shared helpers (testkit clients, real runtimes) without a second process tree. Before them the app is built when out/ is missing or older than its
 // sources. Prints node's TAP, then ends with one line: "N passed, N failed".
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateProto } from './gen-proto.mjs';
 
@@ -60,7 +61,7 @@ generateProto({ ifStale: true });
 
 const args = process.argv.slice(2);
 const files = args.length > 0 ? args : TEST_ROOTS.flatMap((dir) => collect(join(root, dir), [])).sort();
-if (files.some((f) => relative(root, join(root, f)).startsWith('e2e'))) buildIfStale();
+if (files.some((f) => relative(root, resolve(root, f)).startsWith('e2e'))) buildIfStale();
 
 const child = spawn(
   process.execPath,

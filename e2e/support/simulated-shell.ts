@@ -35,7 +35,8 @@ function preloadScript(): string {
       removeListener(channel, listener) { listeners.get(channel)?.delete(listener); },
     };
     window.__shellEmit = (channel, payload) => { for (const l of listeners.get(channel) ?? []) l({ sender: 'ipc-event' }, payload); };
-    const contextBridge = { exposeInMainWorld(key, api) { Object.defineProperty(window, key, { value: api, enumerable: false }); } };
+    window.__exposedByPreload = [];
+    const contextBridge = { exposeInMainWorld(key, api) { window.__exposedByPreload.push(key); Object.defineProperty(window, key, { value: api, enumerable: false }); } };
     const require = (name) => { if (name === 'electron') return { contextBridge, ipcRenderer }; throw new Error('a sandboxed preload cannot require ' + name); };
     const module = { exports: {} };
     const exports = module.exports;
