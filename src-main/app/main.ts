@@ -8,7 +8,10 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IPC_EVENT_CHANNEL, IPC_INVOKE_CHANNEL, type RuntimeEvent } from '../control/contract.ts';
+import { DASHBOARD_LINE_PREFIX } from '../cli/headless.ts';
+import { ControlServer } from '../control/control-server.ts';
 import { createLogger } from '../core/log.ts';
+import { execDeskHome, removeDiscovery, writeDiscovery } from '../runtime/instance-discovery.ts';
 import { ExecutorRuntime } from '../runtime/executor-runtime.ts';
 import { SETTINGS_FILE, SettingsStore } from '../runtime/settings-store.ts';
 import { createInvokeHandler } from './ipc-invoke.ts';
@@ -102,8 +105,7 @@ async function start(): Promise<void> {
   }
 
   if (flags.noUi) {
-    const url = runtime.snapshot().listener.url;
-    if (url) process.stdout.write(`${url}\n`);
+    await startHeadlessControl(runtime);
     return;
   }
 
@@ -117,6 +119,37 @@ async function start(): Promise<void> {
   });
   const openedAtLogin = app.getLoginItemSettings().wasOpenedAtLogin === true;
   if (showWindowAtLaunch({ flags, firstLaunch, openedAtLogin })) showWindow();
+}
+
+/**
+ * `--no-ui`: like the CLI's `--no-ui`, the listener URL goes to stdout and a loopback control
+ * server (dashboard + `exec-desk status`) is announced through the discovery file.
+ */
+async function startHeadlessControl(runtime: ExecutorRuntime): Promise<void> {
+  const url = runtime.snapshot().listener.url;
+  if (url) process.stdout.write(`${url}\n`);
+  const home = execDeskHome();
+  try {
+    const control = await ControlServer.start({ target: runtime, rendererDir: RENDERER_DIR, log: runtime.log, onToken: (token) => runtime.log.redactor.addSecret(token) });
+    writeDiscovery(home, {
+      schemaVersion: 1,
+      pid: process.pid,
+      version: app.getVersion(),
+      startedAtMs: Date.now(),
+      controlUrl: control.controlUrl,
+      dashboardUrl: control.dashboardUrl,
+      token: control.token,
+      listenUrl: url,
+    });
+    app.on('will-quit', () => {
+      removeDiscovery(home, process.pid);
+      void control.close();
+    });
+    // Printed, never logged: the fragment carries the token.
+    process.stderr.write(`${DASHBOARD_LINE_PREFIX}${control.dashboardUrl}\n`);
+  } catch (err) {
+    runtime.log.warn('no control server: `exec-desk status` will not see this instance', { error: (err as Error).message });
+  }
 }
 
 function onRuntimeEvent(runtime: ExecutorRuntime, event: RuntimeEvent): void {
