@@ -3,6 +3,7 @@
 // asked for and lets the test play the user (close the window, click tray items, quit).
 // It imitates Electron's documented behaviour only as far as main.ts relies on it.
 import { EventEmitter } from 'node:events';
+import { writeFileSync } from 'node:fs';
 
 export const record = {
   privileged: [],
@@ -18,6 +19,16 @@ export const record = {
   permissionCheck: null,
   headersReceived: null,
 };
+
+// A child process run by a test reports what the shell created when it exits.
+if (process.env.FAKE_ELECTRON_REPORT) {
+  process.on('exit', () => {
+    writeFileSync(
+      process.env.FAKE_ELECTRON_REPORT,
+      JSON.stringify({ windows: record.windows.length, trays: record.trays.length, quit: record.quit, ipc: [...record.ipcHandlers.keys()] }),
+    );
+  });
+}
 
 function preventable() {
   return {
