@@ -194,7 +194,9 @@ suiteUnless(skip, 'dashboard against a headless runtime', { timeout: 120_000 }, 
   });
 
   test('keyboard only: Tab reaches the views and Enter opens one, with a visible focus ring', async () => {
-    await page.locator('body').click({ position: { x: 5, y: 300 } });
+    // From a fresh load, the first Tab lands on the first view button.
+    await page.reload();
+    await expect(page.getByTestId('connection')).toHaveText('Connected');
     await page.keyboard.press('Tab');
     const first = await page.evaluate(() => document.activeElement?.textContent);
     assert.equal(first, 'Overview');
