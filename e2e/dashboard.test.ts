@@ -26,7 +26,10 @@ suiteUnless(skip, 'dashboard against a headless runtime', { timeout: 120_000 }, 
   before(async () => {
     runtime = await startHeadlessRuntime();
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+    const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+    // Lets the test read back what the Copy button wrote.
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: runtime.origin });
+    page = await context.newPage();
     pageErrors = collectPageErrors(page);
     await page.goto(runtime.dashboardUrl);
   });
@@ -44,7 +47,9 @@ suiteUnless(skip, 'dashboard against a headless runtime', { timeout: 120_000 }, 
     await screenshot(page, 'overview');
     await nav('Listener').click();
     await expect(page.getByTestId('listener-url')).toHaveText(runtime.listenUrl);
-    await expect(page.getByRole('button', { name: 'Copy listener URL' })).toBeVisible();
+    await page.getByRole('button', { name: 'Copy listener URL' }).click();
+    await expect(page.getByText('Copied', { exact: true })).toBeVisible();
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), runtime.listenUrl);
     await screenshot(page, 'listener');
   });
 
@@ -129,6 +134,17 @@ suiteUnless(skip, 'dashboard against a headless runtime', { timeout: 120_000 }, 
     const first = await row.getByTestId('session-expiry').textContent();
     await expect(row.getByTestId('session-expiry')).not.toHaveText(first!, { timeout: 5_000 });
     await screenshot(page, 'sessions-detached');
+  });
+
+  test('Close ends a session: its client is dropped and the row goes away', async () => {
+    const client = await RpcClient.connect(runtime.listenUrl);
+    const { sessionId } = await client.handshake('to-be-closed');
+    await nav('Sessions').click();
+    const row = page.locator(`[data-testid=session-row][data-session-id="${sessionId}"]`);
+    await expect(row).toContainText('to-be-closed');
+    await row.getByRole('button', { name: `Close session ${sessionId}` }).click();
+    await client.closed();
+    await expect(row).toHaveCount(0);
   });
 
   test('empty states: relay streams and an unconfigured registration', async () => {
