@@ -22,7 +22,7 @@ function runShell(args: string[], env: Record<string, string>) {
   const dir = mkdtempSync(join(tmpdir(), 'exec-desk-shellproc-'));
   const report = join(dir, 'report.json');
   const child = spawn(process.execPath, ['--import', hooks, bundle, ...args], {
-    env: { ...process.env, FAKE_ELECTRON_USER_DATA: join(dir, 'userData'), FAKE_ELECTRON_REPORT: report, EXEC_DESK_HOME: join(dir, 'home'), ...env },
+    env: { ...process.env, FAKE_ELECTRON_USER_DATA: join(dir, 'userData'), FAKE_ELECTRON_REPORT: report, EXEC_DESK_HOME: join(dir, 'home'), XDG_CONFIG_HOME: join(dir, 'xdg'), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

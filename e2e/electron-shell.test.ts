@@ -42,6 +42,8 @@ suiteUnless(skip, 'the Electron shell with a stand-in electron module', { timeou
   before(async () => {
     userData = mkdtempSync(join(tmpdir(), 'exec-desk-shell-'));
     process.env.FAKE_ELECTRON_USER_DATA = userData;
+    // The Linux autostart entry goes under XDG_CONFIG_HOME: keep it in the temp folder.
+    process.env.XDG_CONFIG_HOME = join(userData, 'xdg');
     process.env.EXEC_DESK_LOG = 'error';
     register(new URL('./support/electron-loader-hooks.mjs', import.meta.url));
     fake = await import('./support/fake-electron.mjs');
@@ -134,6 +136,16 @@ suiteUnless(skip, 'the Electron shell with a stand-in electron module', { timeou
     const file = readFileSync(join(userData, 'settings.json'), 'utf8');
     assert.ok(!file.includes(secret), 'no plain-text key on disk');
     assert.match(file, /apiKeyCiphertext/);
+  });
+
+  test('start at login is opt-in and writes the autostart entry (Linux), started hidden', async (t) => {
+    if (process.platform !== 'linux') return t.skip('the XDG autostart entry is Linux only');
+    const entry = join(userData, 'xdg', 'autostart', 'exec-desk.desktop');
+    assert.equal(existsSync(entry), false, 'off by default');
+    assert.equal((await invoke(appFrame(), 'updateSettings', { startAtLogin: true })).ok, true);
+    assert.match(readFileSync(entry, 'utf8'), /\nExec=.* --hidden\n/);
+    assert.equal((await invoke(appFrame(), 'updateSettings', { startAtLogin: false })).ok, true);
+    assert.equal(existsSync(entry), false);
   });
 
   test('the tray menu stops and starts the listener, and the icon and tooltip follow', async () => {

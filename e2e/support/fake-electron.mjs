@@ -57,6 +57,9 @@ class App extends EventEmitter {
   getVersion() {
     return '0.0.0-fake';
   }
+  getAppPath() {
+    return process.cwd();
+  }
   getLoginItemSettings() {
     return { wasOpenedAtLogin: false };
   }

@@ -15,7 +15,8 @@ import { execDeskHome, removeDiscovery, writeDiscovery } from '../runtime/instan
 import { ExecutorRuntime } from '../runtime/executor-runtime.ts';
 import { SETTINGS_FILE, SettingsStore } from '../runtime/settings-store.ts';
 import { createInvokeHandler } from './ipc-invoke.ts';
-import { loginItemSettings, parseLaunchFlags, showWindowAtLaunch } from './launch-plan.ts';
+import { parseLaunchFlags, showWindowAtLaunch } from './launch-plan.ts';
+import { applyStartAtLogin } from './login-item.ts';
 import { resolveRendererAsset } from './renderer-protocol.ts';
 import { safeStorageSecretBox } from './secret-box.ts';
 import { trayModel, type TrayItemId } from './tray-state.ts';
@@ -162,8 +163,18 @@ function onRuntimeEvent(runtime: ExecutorRuntime, event: RuntimeEvent): void {
 }
 
 function applyLoginItem(startAtLogin: boolean): void {
-  if (process.platform === 'linux') return; // Electron has no login items on Linux.
-  app.setLoginItemSettings(loginItemSettings(startAtLogin));
+  try {
+    applyStartAtLogin(startAtLogin, {
+      platform: process.platform,
+      execPath: process.execPath,
+      // Unpackaged (`electron .`), Electron needs the app folder as its first argument.
+      appArgs: app.isPackaged ? [] : [app.getAppPath()],
+      env: process.env,
+      setLoginItemSettings: (settings) => app.setLoginItemSettings(settings),
+    });
+  } catch (err) {
+    process.stderr.write(`exec-desk: cannot change start-at-login: ${(err as Error).message}\n`);
+  }
 }
 
 async function serveRenderer(request: Request): Promise<Response> {
