@@ -53,6 +53,15 @@ suiteUnless(skip, 'dashboard against a headless runtime', { timeout: 120_000 }, 
     await screenshot(page, 'listener');
   });
 
+  test('empty states before any client: sessions and processes', async () => {
+    await nav('Sessions').click();
+    await expect(page.getByText('No sessions yet.')).toBeVisible();
+    await screenshot(page, 'sessions-empty');
+    await nav('Processes').click();
+    await expect(page.getByText('No processes.')).toBeVisible();
+    await screenshot(page, 'processes-empty');
+  });
+
   test('a client that connects appears as an attached session', async () => {
     const client = await RpcClient.connect(runtime.listenUrl);
     clients.push(client);
