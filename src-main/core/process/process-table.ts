@@ -57,6 +57,8 @@ export interface ProcessInfo {
   exitCode: number | null;
   startedAtMs: number;
   exitedAtMs: number | null;
+  /** Output bytes seen so far (all streams, including bytes no longer retained). */
+  outputBytes: number;
 }
 
 export type ProcessEvent = 'started' | 'output' | 'exited' | 'closed' | 'removed';
@@ -92,6 +94,7 @@ interface Entry {
   exitCode: number | null;
   exitSeq: number | null;
   exitedAtMs: number | null;
+  outputBytes: number;
   /** Insertion-ordered, so the oldest id is the first key. */
   readonly writeIds: Set<string>;
   /** Wake-ups for long-polls and terminateAll; each one is called on every event. */
@@ -128,6 +131,7 @@ export class ProcessTable {
       exitCode: null,
       exitSeq: null,
       exitedAtMs: null,
+      outputBytes: 0,
       writeIds: new Set(),
       watchers: new Set(),
       retentionTimer: undefined,
@@ -250,6 +254,7 @@ export class ProcessTable {
 
   private handleOutput(entry: Entry, stream: ProcessStream, bytes: Buffer): void {
     const chunk: OutputChunk = entry.log.append(stream, bytes);
+    entry.outputBytes += bytes.length;
     this.send('process/output', { processId: entry.processId, seq: chunk.seq, stream, chunk: bytes.toString('base64') });
     this.wake(entry);
     this.changed(entry, 'output');
@@ -352,5 +357,6 @@ function info(entry: Entry): ProcessInfo {
     exitCode: entry.exitCode,
     startedAtMs: entry.startedAtMs,
     exitedAtMs: entry.exitedAtMs,
+    outputBytes: entry.outputBytes,
   };
 }
