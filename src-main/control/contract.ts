@@ -265,8 +265,26 @@ export interface ControlApi {
 export const IPC_INVOKE_CHANNEL = 'exec-desk:invoke';
 export const IPC_EVENT_CHANNEL = 'exec-desk:event';
 
+/**
+ * Control websocket (headless dashboard, `exec-desk status --json`):
+ * - HTTP on `http://127.0.0.1:PORT`; `GET /` serves the built renderer. The dashboard URL printed
+ *   by the CLI is `http://127.0.0.1:PORT/#token=<token>`: the fragment never reaches the server.
+ * - The websocket is `ws://127.0.0.1:PORT/control`. The client offers two subprotocols:
+ *   CONTROL_WS_PROTOCOL and `CONTROL_WS_TOKEN_PREFIX + token`; the server selects
+ *   CONTROL_WS_PROTOCOL (never echoing the token). Missing/wrong token → HTTP 401, an Origin
+ *   other than the server's own `http://127.0.0.1:PORT` → 403, both before the upgrade.
+ * - On connect the server sends nothing until asked. Ids are positive integers chosen by the
+ *   client; an error reply with id 0 answers a message whose id could not be read.
+ */
+export const CONTROL_WS_PATH = '/control';
+export const CONTROL_WS_PROTOCOL = 'exec-desk.control.v1';
+export const CONTROL_WS_TOKEN_PREFIX = 'exec-desk.token.';
+
 /** Control websocket messages (JSON text frames). */
-export type ControlClientMessage = { id: number; command: ControlCommandName; params?: unknown };
+export type ControlClientMessage = ControlCommandMessage | ControlSubscribeMessage;
+export type ControlCommandMessage = { id: number; command: ControlCommandName; params?: unknown };
+/** Starts (true) or stops (false) the event stream to this socket; answered with `{ subscribed }`. */
+export type ControlSubscribeMessage = { id: number; subscribe: boolean };
 export type ControlServerMessage =
   | { id: number; result: unknown }
   | { id: number; error: ControlErrorPayload }
