@@ -42,6 +42,8 @@ export interface ServerOptions {
   concurrentRequests: number;
   exitOnStdinClose: boolean;
   noUi: boolean;
+  /** `--dashboard[=PORT]` (exec-desk only): serve the control websocket + dashboard; null when absent. */
+  dashboard: { port: number } | null;
 }
 
 export type CliOutcome = { kind: 'run'; options: ServerOptions } | { kind: 'exit'; code: number; stdout?: string; stderr?: string };
@@ -68,6 +70,7 @@ type ValueKind =
   | { type: 'path' } // PathBuf: empty is "a value is required"
   | { type: 'u64' }
   | { type: 'nonzero-usize' }
+  | { type: 'port' } // u16
   | { type: 'enum'; choices: readonly string[] };
 
 export interface FlagSpec {
@@ -76,7 +79,7 @@ export interface FlagSpec {
   long: `--${string}`;
   short?: string;
   /** Present for flags that take a value; `name` is the placeholder (`<URL>`). */
-  value?: { name: string; kind: ValueKind };
+  value?: { name: string; kind: ValueKind; optional?: true };
   /** Flags that act at once instead of setting a value. */
   action?: 'help' | 'version';
   description: string;
@@ -152,7 +155,18 @@ export const LOCAL_FLAGS: readonly FlagSpec[] = [
   { key: 'version', long: '--version', short: 'V', action: 'version', description: 'Print version' },
 ];
 
-const FLAGS: readonly FlagSpec[] = [...LOCAL_FLAGS];
+/** exec-desk's own headless flags (not in `codex exec-server`). */
+export const DESKTOP_FLAGS: readonly FlagSpec[] = [
+  {
+    key: 'dashboard',
+    long: '--dashboard',
+    // Optional value, attached only (`--dashboard=PORT`), so `--dashboard` never eats the next argument.
+    value: { name: 'PORT', kind: { type: 'port' }, optional: true },
+    description: 'Serve the browser dashboard and control websocket on 127.0.0.1 (PORT default: any free port)',
+  },
+];
+
+const FLAGS: readonly FlagSpec[] = [...LOCAL_FLAGS, ...DESKTOP_FLAGS];
 /** Subcommand names clap knows (its built-in `help`). */
 const SUBCOMMANDS = new Set(['help']);
 
@@ -160,6 +174,7 @@ const byLong = new Map(FLAGS.map((f) => [f.long, f]));
 const byShort = new Map(FLAGS.filter((f) => f.short !== undefined).map((f) => [f.short!, f]));
 
 function display(spec: FlagSpec): string {
+  if (spec.value?.optional) return `${spec.long}[=<${spec.value.name}>]`;
   return spec.value ? `${spec.long} <${spec.value.name}>` : spec.long;
 }
 
@@ -258,6 +273,11 @@ function parseValue(spec: FlagSpec, raw: string): FlagValue {
       if (kind.type === 'nonzero-usize' && parsed.value === 0n) throw invalid('number would be zero for non-zero type');
       return parsed.value;
     }
+    case 'port': {
+      const parsed = parseRustUnsigned(raw, 0xffffn);
+      if ('error' in parsed) throw invalid(parsed.error);
+      return parsed.value;
+    }
   }
 }
 
@@ -287,11 +307,11 @@ function scanArgv(argv: readonly string[], helpText: () => string, version: stri
   const react = (spec: FlagSpec, values: readonly string[]) => {
     if (spec.action === 'help') throw new EarlyExit({ kind: 'exit', code: 0, stdout: helpText() });
     if (spec.action === 'version') throw new EarlyExit({ kind: 'exit', code: 0, stdout: `${PROGRAM_NAME} ${version}\n` });
-    if (spec.value && values.length === 0) throw valueRequired(spec);
+    if (spec.value && !spec.value.optional && values.length === 0) throw valueRequired(spec);
     if (given.has(spec.key)) {
       throw new UsageError(`the argument '${display(spec)}' cannot be used multiple times`, [], true);
     }
-    given.set(spec.key, spec.value ? parseValue(spec, values[0]!) : true);
+    given.set(spec.key, spec.value && values.length > 0 ? parseValue(spec, values[0]!) : true);
   };
   const resolvePending = () => {
     if (pending === null) return;
@@ -332,6 +352,9 @@ function scanArgv(argv: readonly string[], helpText: () => string, version: stri
       } else if (attached !== undefined) {
         resolvePending();
         react(spec, [attached]);
+      } else if (spec.value.optional) {
+        resolvePending();
+        react(spec, []);
       } else {
         resolvePending();
         pending = { spec, values: [], closed: false };
@@ -401,11 +424,11 @@ function buildCommand(version: string): Command {
     .allowExcessArguments(false);
   for (const spec of FLAGS) {
     if (spec.action) continue;
-    const flags = spec.value ? `${spec.long} <${spec.value.name}>` : spec.long;
+    const flags = spec.value ? (spec.value.optional ? `${spec.long} [${spec.value.name}]` : `${spec.long} <${spec.value.name}>`) : spec.long;
     const option = new Option(flags, spec.description);
     const kind = spec.value?.kind;
     if (kind?.type === 'enum') option.choices(kind.choices);
-    if (kind?.type === 'u64' || kind?.type === 'nonzero-usize') option.argParser((raw: string) => BigInt(raw));
+    if (kind?.type === 'u64' || kind?.type === 'nonzero-usize' || kind?.type === 'port') option.argParser((raw: string) => BigInt(raw));
     cmd.addOption(option);
   }
   return cmd.version(version, '-V, --version', 'Print version');
@@ -422,7 +445,7 @@ function assemble(given: Map<string, FlagValue>, version: string): Record<string
   for (const spec of FLAGS) {
     const value = given.get(spec.key);
     if (value === undefined || spec.action) continue;
-    canonical.push(spec.value ? `${spec.long}=${String(value)}` : spec.long);
+    canonical.push(spec.value && value !== true ? `${spec.long}=${String(value)}` : spec.long);
   }
   const cmd = buildCommand(version);
   cmd.parse(canonical, { from: 'user' });
@@ -432,7 +455,7 @@ function assemble(given: Map<string, FlagValue>, version: string): Record<string
 }
 
 let cachedVersion: string | undefined;
-function packageVersion(): string {
+export function packageVersion(): string {
   if (cachedVersion !== undefined) return cachedVersion;
   try {
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
@@ -441,6 +464,12 @@ function packageVersion(): string {
     cachedVersion = '0.0.0';
   }
   return cachedVersion;
+}
+
+/** commander gives `true` for a bare `--dashboard`, a bigint for `--dashboard=PORT`. */
+function dashboardOption(value: unknown): ServerOptions['dashboard'] {
+  if (value === undefined) return null;
+  return { port: typeof value === 'bigint' ? Number(value) : 0 };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -728,6 +757,7 @@ export async function parseCli(argv: string[], env: NodeJS.ProcessEnv, context: 
         concurrentRequests: concurrent > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(concurrent),
         exitOnStdinClose,
         noUi: values.noUi === true,
+        dashboard: dashboardOption(values.dashboard),
       },
     };
   } catch (err) {
