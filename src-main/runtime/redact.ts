@@ -16,7 +16,7 @@ const PATTERNS: readonly RegExp[] = [
   // OpenAI-style API keys
   /\bsk-[A-Za-z0-9_-]{12,}/g,
   // key=value pairs in URLs, query strings, fragments and env-like text
-  /\b([A-Za-z_]*(?:token|secret|passw(?:or)?d|api[-_]?key|apikey|key)[A-Za-z_]*)([=:]\s*)("?)[^\s"&#,;]+\3/gi,
+  /\b([A-Za-z_]*(?:token|secret|passw(?:or)?d|api[-_]?key|apikey|key)[A-Za-z_]*)("?\s*[=:]\s*)("?)[^\s"&#,;}]+\3/gi,
   // Long opaque runs (base64/base64url/hex) of 40+ characters with letters and digits
   /(?<![A-Za-z0-9_+/=-])(?=[A-Za-z0-9_+=-]*[0-9])(?=[A-Za-z0-9_+=-]*[A-Za-z])[A-Za-z0-9_+=-]{40,}(?![A-Za-z0-9_+/=-])/g,
 ];
@@ -54,7 +54,7 @@ export class Redactor {
     if (value === null || value === undefined) return null;
     if (typeof value === 'number' || typeof value === 'boolean') return value;
     if (typeof value === 'bigint') return value.toString();
-    const text = typeof value === 'string' ? value : safeJson(value);
+    const text = typeof value === 'string' ? value : safeJson(hideSecretKeys(value, 0));
     return this.text(truncate(text, MAX_FIELD_CHARS));
   }
 
@@ -71,6 +71,16 @@ export const MAX_MESSAGE_CHARS = 2000;
 
 export function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max)}…`;
+}
+
+/** A copy of a structured value with secret-named members hidden (depth-limited). */
+function hideSecretKeys(value: unknown, depth: number): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (depth > 8) return '[…]';
+  if (Array.isArray(value)) return value.map((v) => hideSecretKeys(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) out[key] = SECRET_KEY.test(key) ? REDACTED : hideSecretKeys(v, depth + 1);
+  return out;
 }
 
 function safeJson(value: unknown): string {

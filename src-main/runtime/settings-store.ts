@@ -155,11 +155,11 @@ export class SettingsStore {
   }
 
   private persist(dir: string, settings: Settings, ciphertext: string | null): void {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
     const path = join(dir, SETTINGS_FILE);
     const file: FileShape = { version: FILE_VERSION, ...settings, ...(ciphertext ? { apiKeyCiphertext: ciphertext } : {}) };
     const tmp = `${path}.${process.pid}.tmp`;
     try {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
       writeFileSync(tmp, JSON.stringify(file, null, 2) + '\n', { mode: 0o600 });
       chmodSync(tmp, 0o600); // the mode option is filtered by umask and ignored for an existing file
       renameSync(tmp, path);
