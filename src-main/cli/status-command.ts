@@ -17,7 +17,7 @@
 import WebSocket from 'ws';
 import type { RuntimeSnapshot } from '../control/contract.ts';
 import { parseDashboardUrl, WsControlClient, type WebSocketConstructor } from '../control/ws-control-client.ts';
-import { DiscoveryError, execDeskHome, processAlive, readDiscovery } from '../runtime/instance-discovery.ts';
+import { execDeskHome, processAlive, readDiscovery } from '../runtime/instance-discovery.ts';
 
 export const STATUS_SUBCOMMAND = 'status';
 export const STATUS_SCHEMA_VERSION = 1;
@@ -107,14 +107,7 @@ function locate(controlUrl: string | null, env: NodeJS.ProcessEnv): { url: strin
       throw new Error(`invalid --control-url: ${(err as Error).message}`);
     }
   }
-  const home = execDeskHome(env);
-  let record;
-  try {
-    record = readDiscovery(home);
-  } catch (err) {
-    if (err instanceof DiscoveryError) throw err;
-    throw err;
-  }
+  const record = readDiscovery(execDeskHome(env));
   if (!processAlive(record.pid)) throw new Error(`no running exec-desk instance found (the discovery file names pid ${record.pid}, which has exited)`);
   return { url: record.controlUrl, token: record.token, pid: record.pid };
 }
