@@ -291,3 +291,45 @@ test('no secret in any snapshot or event: API key set through a SecretBox, then 
     await runtime.shutdown();
   }
 });
+
+test('launch follows the settings: listener on launch, remote link when configured to connect', async () => {
+  const links: FakeRemoteLink[] = [];
+  const settings = new SettingsStore({ dir: null });
+  settings.update({ listenUrl: 'ws://127.0.0.1:0', remote: { registryUrl: 'https://api.openai.com', environmentId: 'env-1', connectOnLaunch: true } });
+  const runtime = new ExecutorRuntime({
+    host: 'desktop',
+    version: '0.0.0-test',
+    settings,
+    createRemoteLink: (context) => {
+      assert.equal(context.settings.remote.environmentId, 'env-1');
+      const link = new FakeRemoteLink();
+      links.push(link);
+      return link;
+    },
+  });
+  try {
+    await runtime.launch();
+    const snap = runtime.snapshot();
+    assert.equal(snap.host, 'desktop');
+    assert.equal(snap.listener.status, 'listening');
+    assert.equal(snap.listener.authMode, 'none');
+    assert.equal(links.length, 1);
+    assert.equal(snap.registration.status, 'registering');
+    const client = await RpcClient.connect(snap.listener.url!);
+    await client.handshake('desktop-client');
+    client.terminate();
+  } finally {
+    await runtime.shutdown();
+  }
+
+  const quiet = new SettingsStore({ dir: null });
+  quiet.update({ startListenerOnLaunch: false });
+  const idle = new ExecutorRuntime({ host: 'desktop', version: '0', settings: quiet, createRemoteLink: () => assert.fail('not configured') });
+  try {
+    await idle.launch();
+    assert.equal(idle.snapshot().listener.status, 'stopped');
+    assert.equal(idle.snapshot().registration.configured, false);
+  } finally {
+    await idle.shutdown();
+  }
+});

@@ -127,6 +127,7 @@ export class ExecutorRuntime implements ControlApi {
       if ('removed' in info) this.publish({ type: 'sessionRemoved', sessionId: info.sessionId });
       else this.publish({ type: 'session', session: this.sessionView(info) });
     });
+    for (const warning of options.settings.loadWarnings) this.log.warn('settings', { problem: warning });
     this.listenerState = {
       status: 'stopped',
       url: null,
@@ -216,6 +217,26 @@ export class ExecutorRuntime implements ControlApi {
       }
       case 'updateSettings':
         return this.updateSettings(params);
+    }
+  }
+
+  /**
+   * What the desktop app does at start: the listener if `startListenerOnLaunch`, the remote link
+   * if `remote.connectOnLaunch` and configured. Failures end up in the state (and the log), not
+   * in a rejection, so the window can show them.
+   */
+  async launch(): Promise<void> {
+    const settings = this.options.settings.view();
+    if (settings.startListenerOnLaunch || this.options.listen) {
+      await this.startListener().catch(() => undefined);
+    }
+    const remote = settings.remote;
+    if (remote.connectOnLaunch && remote.registryUrl !== '' && remote.environmentId !== '' && this.options.createRemoteLink) {
+      try {
+        this.connectRemote();
+      } catch (err) {
+        this.log.error('remote link did not start', { error: errorText(err) });
+      }
     }
   }
 
