@@ -69,7 +69,6 @@ async function start(): Promise<void> {
     settings,
     logSink: createLogger(),
   });
-  for (const warning of settings.loadWarnings) runtime.log.warn(warning);
 
   // Quit (menu, signal, OS logout) always goes through the runtime's shutdown, which kills every child.
   app.on('before-quit', (event) => {
@@ -93,17 +92,8 @@ async function start(): Promise<void> {
     handle({ frameUrl: event.senderFrame?.url ?? null, isMainFrame: event.senderFrame === event.sender.mainFrame }, command, params),
   );
 
-  if (settings.view().startListenerOnLaunch) {
-    // A failure is in the runtime's state (listener.lastError) and shown by the UI and tray.
-    await runtime.startListener().catch(() => undefined);
-  }
-  if (settings.view().remote.connectOnLaunch) {
-    try {
-      runtime.connectRemote();
-    } catch {
-      // Same: the registration state carries the reason.
-    }
-  }
+  // Listener and remote link as the settings say; failures land in the state the UI and tray show.
+  await runtime.launch();
 
   if (flags.noUi) {
     await startHeadlessControl(runtime);
