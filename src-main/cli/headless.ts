@@ -26,6 +26,8 @@ export interface HeadlessContext {
   createRemoteLink?: RemoteLinkFactory;
   /** Start the remote link at once (remote mode). */
   connectRemote?: boolean;
+  /** Serve `options.listen` (default true); remote mode turns it off, as `--remote` conflicts with `--listen`. */
+  serveLocal?: boolean;
   stdout?: NodeJS.WritableStream;
   stderr?: NodeJS.WritableStream;
 }
@@ -101,7 +103,9 @@ export async function runHeadless(options: ServerOptions, context: HeadlessConte
   }
 
   let listenUrl: string | null = null;
-  if (options.listen.kind === 'stdio') {
+  if (context.serveLocal === false) {
+    // remote mode: streams arrive through the link only
+  } else if (options.listen.kind === 'stdio') {
     const pipe = new StdioPipe(process.stdin, process.stdout);
     pipe.onClose(() => void stop('stdin closed'));
     runtime.serve(pipe);
