@@ -5,6 +5,7 @@ import type { ListenerState, ProcessView, RuntimeEvent, SessionView } from '../c
 import { ControlError } from '../control/control-error.ts';
 import { isAlive } from '../core/process/test-support.ts';
 import { RpcClient } from '../testkit/rpc-client.ts';
+import { MemoryPipe } from '../testkit/memory-pipe.ts';
 import { ExecutorRuntime, type ExecutorRuntimeOptions } from './executor-runtime.ts';
 import { FakeRemoteLink } from './fake-remote-link.ts';
 import { SettingsStore } from './settings-store.ts';
@@ -331,5 +332,30 @@ test('launch follows the settings: listener on launch, remote link when configur
     assert.equal(idle.snapshot().registration.configured, false);
   } finally {
     await idle.shutdown();
+  }
+});
+
+test('a relay stream\'s session: carrier relay, and the stream learns which session it serves', async () => {
+  const link = new FakeRemoteLink();
+  const runtime = makeRuntime({ createRemoteLink: () => link });
+  const rec = new EventRecorder(runtime);
+  try {
+    runtime.connectRemote();
+    link.setStream({ streamId: 'st-9', state: 'open', bytesIn: 0, bytesOut: 0, openedAtMs: 1, closedAtMs: null, endReason: null, sessionId: null });
+    // What the relay host hands the exec-server: a pipe that names its stream.
+    const pipe = Object.assign(new MemoryPipe(), { carrier: { kind: 'relay' as const, streamId: 'st-9' } });
+    runtime.serve(pipe);
+    const sessionId = await pipe.handshake('harness');
+    const session = (await rec.seen<Extract<RuntimeEvent, { type: 'session' }>>(isSession(sessionId))).session;
+    assert.deepEqual(session.carrier, { kind: 'relay', streamId: 'st-9' });
+    await rec.seen((e) => e.type === 'stream' && e.stream.streamId === 'st-9' && e.stream.sessionId === sessionId, 5000, 'stream with its session');
+    link.setStream({ ...link.streams()[0]!, bytesIn: 100 });
+    assert.equal(runtime.snapshot().streams[0]!.sessionId, sessionId, 'later link updates keep the session');
+    pipe.close();
+    await rec.seen(isSession(sessionId, (s) => s.state === 'detached'));
+    assert.equal(runtime.snapshot().streams[0]!.sessionId, sessionId);
+  } finally {
+    rec.stop();
+    await runtime.shutdown();
   }
 });

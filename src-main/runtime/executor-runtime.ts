@@ -86,6 +86,9 @@ export interface ExecutorRuntimeOptions {
   pingIntervalMs?: number;
 }
 
+/** Stream → session pairs remembered for streams the link still lists. */
+const MAX_REMEMBERED_STREAMS = 1024;
+
 export class ExecutorRuntime implements ControlApi {
   readonly log: RingLogger;
   readonly server: ExecServer;
@@ -124,8 +127,9 @@ export class ExecutorRuntime implements ControlApi {
       onProcessChange: (change) => this.processes.change(change),
     });
     this.server.sessions.on('changed', (info) => {
-      if ('removed' in info) this.publish({ type: 'sessionRemoved', sessionId: info.sessionId });
-      else this.publish({ type: 'session', session: this.sessionView(info) });
+      if ('removed' in info) return this.publish({ type: 'sessionRemoved', sessionId: info.sessionId });
+      this.publish({ type: 'session', session: this.sessionView(info) });
+      if (info.carrier?.kind === 'relay') this.noteStreamSession(info.carrier.streamId, info.sessionId);
     });
     for (const warning of options.settings.loadWarnings) this.log.warn('settings', { problem: warning });
     this.listenerState = {
@@ -389,7 +393,10 @@ export class ExecutorRuntime implements ControlApi {
       if (this.link !== link) return;
       if (event.type === 'state') this.publish({ type: 'registration', registration: { ...event.state } });
       else if (event.type === 'stream') this.upsertStream(event.stream);
-      else if (this.streams.delete(event.streamId)) this.publish({ type: 'streamRemoved', streamId: event.streamId });
+      else if (this.streams.delete(event.streamId)) {
+        this.streamSessions.delete(event.streamId);
+        this.publish({ type: 'streamRemoved', streamId: event.streamId });
+      }
     });
     this.publish({ type: 'registration', registration: { ...link.state } });
     link.fatal.then(
@@ -402,9 +409,22 @@ export class ExecutorRuntime implements ControlApi {
   }
 
   private upsertStream(stream: StreamView): void {
-    this.streams.set(stream.streamId, { ...stream });
-    this.publish({ type: 'stream', stream: { ...stream } });
+    // The link cannot know which session a stream serves; the runtime can (the session's carrier).
+    const view = { ...stream, sessionId: stream.sessionId ?? this.streamSessions.get(stream.streamId) ?? null };
+    this.streams.set(stream.streamId, view);
+    this.publish({ type: 'stream', stream: { ...view } });
   }
+
+  /** Remembers the session a relay stream serves (kept after the session detaches from it). */
+  private noteStreamSession(streamId: string, sessionId: string): void {
+    if (this.streamSessions.get(streamId) === sessionId) return;
+    this.streamSessions.set(streamId, sessionId);
+    if (this.streamSessions.size > MAX_REMEMBERED_STREAMS) this.streamSessions.delete(this.streamSessions.keys().next().value!);
+    const stream = this.streams.get(streamId);
+    if (stream && stream.sessionId !== sessionId) this.upsertStream({ ...stream, sessionId });
+  }
+
+  private readonly streamSessions = new Map<string, string>();
 
   private registrationState(): RegistrationState {
     if (this.link) return { ...this.link.state };
