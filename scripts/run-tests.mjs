@@ -38,22 +38,24 @@ function newest(dir) {
   return latest;
 }
 
-/** Builds main, preload and renderer (electron-vite) unless out/ is newer than every source. */
+/** Builds main, preload and renderer (electron-vite) unless out/ is newer than every source; false if the build failed. */
 function buildIfStale() {
   const outputs = ['out/main/index.js', 'out/preload/index.cjs', 'out/renderer/index.html'].map((p) => join(root, p));
   const built = outputs.every((p) => existsSync(p)) ? Math.min(...outputs.map((p) => statSync(p).mtimeMs)) : 0;
   const sources = Math.max(
     ...['src-renderer', 'src-main', 'resources', 'electron.vite.config.ts', 'package.json'].map((p) => newest(join(root, p))),
   );
-  if (built > sources) return;
+  if (built > sources) return true;
   console.log('# building the app (out/ is missing or older than its sources)');
   const result = spawnSync(process.execPath, [join(root, 'node_modules/electron-vite/bin/electron-vite.js'), 'build'], {
     cwd: root,
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   if (result.status !== 0) {
-    console.log('# the build failed; the browser tests will be skipped or fail');
+    console.log('# the build failed: the browser tests will run against an old or missing out/ (counted as one failure)');
+    return false;
   }
+  return true;
 }
 
 // The relay frame code is generated from proto/relay.proto (gitignored output).
@@ -61,7 +63,7 @@ generateProto({ ifStale: true });
 
 const args = process.argv.slice(2);
 const files = args.length > 0 ? args : TEST_ROOTS.flatMap((dir) => collect(join(root, dir), [])).sort();
-if (files.some((f) => relative(root, resolve(root, f)).startsWith('e2e'))) buildIfStale();
+const buildFailed = files.some((f) => relative(root, resolve(root, f)).startsWith('e2e')) && !buildIfStale();
 
 const child = spawn(
   process.execPath,
@@ -84,10 +86,10 @@ child.stdout.on('data', (chunk) => {
   }
 });
 child.on('close', (code, signal) => {
-  const failed = counts.fail + counts.cancelled;
+  const failed = counts.fail + counts.cancelled + (buildFailed ? 1 : 0);
   if (counts.skipped > 0 || counts.todo > 0) console.log(`# ${counts.skipped} skipped, ${counts.todo} todo (see the "# SKIP" lines for why)`);
   // A crashed runner with no failing test still counts as a failure.
   const runnerFailed = (code !== 0 || signal !== null) && failed === 0 ? 1 : 0;
   console.log(`${counts.pass} passed, ${failed + runnerFailed} failed`);
-  process.exit(code ?? 1);
+  process.exit(buildFailed ? 1 : (code ?? 1));
 });
