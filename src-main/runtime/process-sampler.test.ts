@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ProcessChange } from '../core/exec-server.ts';
 import type { ProcessEvent, ProcessInfo, ProcessTable } from '../core/process/process-table.ts';
-import { ProcessSampler, decodeTail } from './process-sampler.ts';
+import { MAX_ARG_CHARS, MAX_ARGV_ENTRIES, ProcessSampler, decodeTail, displayArgv } from './process-sampler.ts';
 
 /** A stand-in table: only `tail` is read by the sampler. */
 function fakeTable(output: { bytes: Buffer }): ProcessTable {
@@ -55,4 +55,13 @@ test('a tail cut inside a UTF-8 character drops the torn bytes', () => {
   assert.equal(decodeTail(text.subarray(1)), '€x');
   assert.equal(decodeTail(text.subarray(3)), 'x');
   assert.equal(decodeTail(Buffer.from('plain')), 'plain');
+});
+
+test('argv is bounded for display', () => {
+  assert.deepEqual(displayArgv(['sh', '-c', 'echo hi']), ['sh', '-c', 'echo hi']);
+  const long = displayArgv(['bash', '-lc', 'x'.repeat(MAX_ARG_CHARS + 500)]);
+  assert.equal(long[2], `${'x'.repeat(MAX_ARG_CHARS)}… (500 more characters)`);
+  const many = displayArgv(Array.from({ length: MAX_ARGV_ENTRIES + 3 }, (_, i) => String(i)));
+  assert.equal(many.length, MAX_ARGV_ENTRIES + 1);
+  assert.equal(many.at(-1), '… (3 more arguments)');
 });

@@ -10,6 +10,9 @@ import type { ProcessTable } from '../core/process/process-table.ts';
 
 export const TAIL_BYTES = 4096;
 export const SAMPLE_INTERVAL_MS = 100;
+/** argv is for display: long inline scripts are cut so every update stays small. */
+export const MAX_ARGV_ENTRIES = 64;
+export const MAX_ARG_CHARS = 1024;
 
 export interface ProcessSamplerOptions {
   tailBytes?: number;
@@ -105,7 +108,7 @@ export class ProcessSampler {
       sessionId: t.sessionId,
       processId: info.processId,
       pid: info.pid,
-      argv: info.argv.map(clean),
+      argv: displayArgv(info.argv).map(clean),
       cwd: info.cwd,
       tty: info.tty,
       state: info.state,
@@ -116,6 +119,13 @@ export class ProcessSampler {
       outputBytes: info.outputBytes,
     };
   }
+}
+
+/** At most MAX_ARGV_ENTRIES entries of at most MAX_ARG_CHARS characters, with what was cut said. */
+export function displayArgv(argv: readonly string[]): string[] {
+  const shown = argv.slice(0, MAX_ARGV_ENTRIES).map((a) => (a.length > MAX_ARG_CHARS ? `${a.slice(0, MAX_ARG_CHARS)}… (${a.length - MAX_ARG_CHARS} more characters)` : a));
+  if (argv.length > MAX_ARGV_ENTRIES) shown.push(`… (${argv.length - MAX_ARGV_ENTRIES} more arguments)`);
+  return shown;
 }
 
 function keyOf(sessionId: string, processId: string): string {
