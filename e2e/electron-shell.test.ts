@@ -171,6 +171,14 @@ suiteUnless(skip, 'the Electron shell with a stand-in electron module', { timeou
     assert.equal(fake.record.windows.length, 1, 'the same window, not a new one');
   });
 
+  test('launching a second instance shows the hidden window', () => {
+    win.close();
+    assert.equal(win.visible, false);
+    fake.app.emit('second-instance', {}, ['exec-desk'], '/');
+    assert.equal(win.visible, true);
+    assert.equal(fake.record.windows.length, 1);
+  });
+
   test('Quit shuts the runtime down, killing its processes, before the app exits', async () => {
     const url = ((await invoke(appFrame(), 'getSnapshot')).result as RuntimeSnapshot).listener.url!;
     const client = await RpcClient.connect(url);

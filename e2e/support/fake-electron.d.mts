@@ -13,3 +13,4 @@ export declare const record: {
   permissionCheck: unknown;
   headersReceived: unknown;
 };
+export declare const app: import('node:events').EventEmitter;
