@@ -7,10 +7,11 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { CONTROL_WS_PROTOCOL, CONTROL_WS_TOKEN_PREFIX, type RuntimeEvent, type RuntimeSnapshot } from './contract.ts';
 import { ControlError } from './control-error.ts';
-import { ControlServer, type ControlTarget } from './control-server.ts';
+import { ControlServer, MAX_CONTROL_CLIENTS, type ControlTarget } from './control-server.ts';
 import { WsControlClient, parseDashboardUrl, type WebSocketConstructor } from './ws-control-client.ts';
 import { ExecutorRuntime } from '../runtime/executor-runtime.ts';
 import { SettingsStore } from '../runtime/settings-store.ts';
+import { until } from '../runtime/test-support.ts';
 import { silentLogger } from '../core/log.ts';
 
 function makeRuntime(): ExecutorRuntime {
@@ -215,7 +216,6 @@ test('the client: invoke rejects with ControlError, events reach every subscribe
     await b.invoke('getSnapshot', undefined);
     const event: RuntimeEvent = { type: 'sessionRemoved', sessionId: 's-1' };
     for (const l of listeners) l(event);
-    await new Promise((r) => setTimeout(r, 50));
     await a.invoke('getSnapshot', undefined);
     await b.invoke('getSnapshot', undefined);
     assert.deepEqual(gotA, [event]);
@@ -276,5 +276,24 @@ test('serves the renderer with strict security headers, refuses traversal and fo
     await runtime.shutdown();
     rmSync(dir, { recursive: true, force: true });
     rmSync(empty, { recursive: true, force: true });
+  }
+});
+
+test('more control sockets than the limit are refused with 503', async () => {
+  const runtime = makeRuntime();
+  const server = await ControlServer.start({ target: runtime, log: silentLogger, rendererDir: rendererDir() });
+  const clients: WsControlClient[] = [];
+  try {
+    for (let i = 0; i < MAX_CONTROL_CLIENTS; i++) {
+      clients.push(await WsControlClient.connect({ url: server.controlUrl, token: server.token, WebSocket: NodeWebSocket }));
+    }
+    assert.equal(await upgradeStatus(server.controlUrl, [CONTROL_WS_PROTOCOL, CONTROL_WS_TOKEN_PREFIX + server.token]), 503);
+    clients.pop()!.close();
+    await until(() => server.clientCount < MAX_CONTROL_CLIENTS, 'the server saw the close');
+    assert.equal(await upgradeStatus(server.controlUrl, [CONTROL_WS_PROTOCOL, CONTROL_WS_TOKEN_PREFIX + server.token]), 101);
+  } finally {
+    for (const c of clients) c.close();
+    await server.close();
+    await runtime.shutdown();
   }
 });

@@ -34,6 +34,8 @@ export const MAX_CONTROL_MESSAGE_BYTES = 1024 * 1024;
 /** A client that lets this much pile up is dropped (it can reconnect and fetch a snapshot). */
 export const MAX_CONTROL_BUFFERED_BYTES = 16 * 1024 * 1024;
 const TOKEN_BYTES = 32;
+/** Dashboards and status probes are few; more sockets than this are refused (503). */
+export const MAX_CONTROL_CLIENTS = 64;
 
 /** `electron-vite build` puts the renderer here. */
 export const DEFAULT_RENDERER_DIR = fileURLToPath(new URL('../../out/renderer', import.meta.url));
@@ -201,6 +203,7 @@ export class ControlServer {
     const origin = req.headers.origin;
     if (origin !== undefined && origin !== this.origin) return refuse(socket, 403, 'foreign Origin');
     if (!this.tokenOffered(req.headers['sec-websocket-protocol'])) return refuse(socket, 401, 'missing or wrong control token');
+    if (this.wss.clients.size >= MAX_CONTROL_CLIENTS) return refuse(socket, 503, 'too many control connections');
     this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
   }
 
