@@ -13,6 +13,7 @@ import type {
   ControlResult,
   ListenerAuthMode,
   ListenerState,
+  LogLevel,
   RegistrationState,
   RuntimeEvent,
   RuntimeSnapshot,
@@ -34,7 +35,6 @@ import { noParams, processRef, sessionRef, streamRef } from './command-params.ts
 import { ProcessSampler } from './process-sampler.ts';
 import { RingLogger } from './ring-logger.ts';
 import type { SettingsStore } from './settings-store.ts';
-import type { LogLevel } from '../control/contract.ts';
 
 /** What a remote link factory gets: how to serve a stream, where to log, and the settings. */
 export interface RemoteLinkContext {
@@ -104,7 +104,12 @@ export class ExecutorRuntime implements ControlApi {
 
   private link: RemoteLink | null = null;
   private linkUnsubscribe: (() => void) | null = null;
+  /** What the last (now dropped) link learned: attempts, last error. */
+  private lastLinkState: RegistrationState | null = null;
   private readonly streams = new Map<string, StreamView>();
+  private readonly streamSessions = new Map<string, string>();
+  /** Process counts last published per session (a session event goes out when one changes). */
+  private readonly sessionProcessCounts = new Map<string, number>();
 
   private shutdownPromise: Promise<void> | null = null;
 
@@ -384,8 +389,6 @@ export class ExecutorRuntime implements ControlApi {
     return this.registrationState();
   }
 
-  private lastLinkState: RegistrationState | null = null;
-
   private adoptLink(link: RemoteLink): void {
     this.link = link;
     for (const stream of link.streams()) this.upsertStream(stream);
@@ -424,7 +427,6 @@ export class ExecutorRuntime implements ControlApi {
     if (stream && stream.sessionId !== sessionId) this.upsertStream({ ...stream, sessionId });
   }
 
-  private readonly streamSessions = new Map<string, string>();
 
   private registrationState(): RegistrationState {
     if (this.link) return { ...this.link.state };
@@ -445,9 +447,12 @@ export class ExecutorRuntime implements ControlApi {
       lastError: null,
       lastErrorAtMs: null,
     };
-    if (!this.lastLinkState) return base;
-    // Keep what the last link learned (attempts, last error) next to the current settings.
-    return { ...this.lastLinkState, ...pick(base, ['configured']) };
+    const last = this.lastLinkState;
+    if (!last) return base;
+    // Settings-driven (desktop): the current settings plus what the last link learned. Otherwise
+    // (a link built from CLI flags) the last link's own view is the only one there is.
+    if (!configured) return last;
+    return { ...base, attempts: last.attempts, lastError: last.lastError, lastErrorAtMs: last.lastErrorAtMs };
   }
 
   // -------------------------------------------------------------------------------------------
@@ -458,8 +463,7 @@ export class ExecutorRuntime implements ControlApi {
     this.log.redactor.addSecret(this.options.settings.apiKey());
     this.publish({ type: 'settings', settings: view });
     if (!this.link) this.publish({ type: 'registration', registration: this.registrationState() });
-    const changed = Object.keys(params as object).map((k) => (k === 'apiKey' ? 'apiKey' : k));
-    this.log.info('settings updated', { fields: changed.join(',') });
+    this.log.info('settings updated', { fields: Object.keys(params as object).join(',') });
     return view;
   }
 
@@ -491,8 +495,6 @@ export class ExecutorRuntime implements ControlApi {
     if (session) this.publish({ type: 'session', session: this.sessionView(session.info(this.server.sessions.detachedTtlMs), counts) });
   }
 
-  private readonly sessionProcessCounts = new Map<string, number>();
-
   // -------------------------------------------------------------------------------------------
   // Lifecycle
 
@@ -523,12 +525,6 @@ export class ExecutorRuntime implements ControlApi {
       }
     }
   }
-}
-
-function pick<T extends object, K extends keyof T>(value: T, keys: K[]): Pick<T, K> {
-  const out = {} as Pick<T, K>;
-  for (const key of keys) out[key] = value[key];
-  return out;
 }
 
 function errorText(err: unknown): string {
