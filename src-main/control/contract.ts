@@ -86,6 +86,7 @@ export interface SessionView {
   /** When a detached session will be torn down (epoch ms), else null. */
   expiresAtMs: number | null;
   createdAtMs: number;
+  /** Processes of this session the runtime lists (running, or exited and still retained). */
   processCount: number;
 }
 
@@ -215,11 +216,14 @@ export interface ControlCommands {
   disconnectRemote: { params: void; result: RegistrationState };
   /** Skips the current backoff wait. */
   reconnectRemoteNow: { params: void; result: RegistrationState };
-  /** SIGKILLs the process (as process/terminate does); `running` says whether it was still running. */
+  /**
+   * SIGKILLs the process (as process/terminate does); `running` says whether it was still running.
+   * A process the runtime does not list is `not_found`.
+   */
   terminateProcess: { params: ProcessRef; result: { running: boolean } };
-  /** Drops the session's connection (if any) and kills its processes. */
+  /** Drops the session's connection (if any) and kills its processes; `closed: false` for an unknown id. */
   closeSession: { params: { sessionId: string }; result: { closed: boolean } };
-  /** Ends a relay stream (its session detaches and may be resumed). */
+  /** Ends a relay stream (its session detaches and may be resumed); `reset: false` when unknown or already closed. */
   resetStream: { params: { streamId: string }; result: { reset: boolean } };
   updateSettings: { params: SettingsPatch; result: SettingsView };
 }
