@@ -63,6 +63,7 @@ describe('defaults and accepted values', () => {
       exitOnStdinClose: false,
       noUi: false,
       remote: null,
+      dashboard: null,
     });
   });
 
@@ -99,6 +100,18 @@ describe('defaults and accepted values', () => {
   test('--no-ui is accepted (and exec-desk only)', async () => {
     assert.equal((await run(['--no-ui'])).noUi, true);
     assert.equal((await run([])).noUi, false);
+  });
+
+  test('--dashboard takes an optional attached port (exec-desk only)', async () => {
+    assert.deepEqual((await run(['--dashboard'])).dashboard, { port: 0 });
+    assert.deepEqual((await run(['--dashboard=8123'])).dashboard, { port: 8123 });
+    assert.deepEqual((await run(['--dashboard', '--no-ui'])).dashboard, { port: 0 });
+    assert.equal((await run([])).dashboard, null);
+    const [code, first] = await failure(['--dashboard=70000']);
+    assert.equal(code, 2);
+    assert.match(first, /invalid value '70000' for '--dashboard\[=<PORT>\]': number too large/);
+    // The value is attached only: a following word is not taken as the port.
+    assert.equal((await failure(['--dashboard', '8123']))[0], 2);
   });
 
   test('values may start with a dash when attached, and `-` alone is a value', async () => {

@@ -52,6 +52,8 @@ export interface ServerOptions {
   noUi: boolean;
   /** Set by `--remote` (or `forward`): register with a registry and serve relay streams instead of `listen`. */
   remote: RemoteOptions | null;
+  /** `--dashboard[=PORT]` (exec-desk only): serve the control websocket + dashboard; null when absent. */
+  dashboard: { port: number } | null;
 }
 
 /** `--remote …` / `forward …`, as given (the URL and id are trimmed where they are used, §2.1). */
@@ -91,6 +93,7 @@ type ValueKind =
   | { type: 'path' } // PathBuf: empty is "a value is required"
   | { type: 'u64' }
   | { type: 'nonzero-usize' }
+  | { type: 'port' } // u16
   | { type: 'enum'; choices: readonly string[] };
 
 export interface FlagSpec {
@@ -99,7 +102,7 @@ export interface FlagSpec {
   long: `--${string}`;
   short?: string;
   /** Present for flags that take a value; `name` is the placeholder (`<URL>`). */
-  value?: { name: string; kind: ValueKind };
+  value?: { name: string; kind: ValueKind; optional?: true };
   /** Flags that act at once instead of setting a value. */
   action?: 'help' | 'version';
   description: string;
@@ -177,6 +180,17 @@ export const LOCAL_FLAGS: readonly FlagSpec[] = [
   },
   { key: 'help', long: '--help', short: 'h', action: 'help', description: 'Print help' },
   { key: 'version', long: '--version', short: 'V', action: 'version', description: 'Print version' },
+];
+
+/** exec-desk's own headless flags (not in `codex exec-server`). */
+export const DESKTOP_FLAGS: readonly FlagSpec[] = [
+  {
+    key: 'dashboard',
+    long: '--dashboard',
+    // Optional value, attached only (`--dashboard=PORT`), so `--dashboard` never eats the next argument.
+    value: { name: 'PORT', kind: { type: 'port' }, optional: true },
+    description: 'Serve the browser dashboard and control websocket on 127.0.0.1 (PORT default: any free port)',
+  },
 ];
 
 /** The five credential sources of remote mode: any two together are a clap conflict [binary]. */
@@ -282,6 +296,7 @@ export const REMOTE_FLAGS: readonly FlagSpec[] = [
 ];
 
 const FLAGS: readonly FlagSpec[] = [
+  ...DESKTOP_FLAGS,
   ...LOCAL_FLAGS.map((f) => (f.key === 'exitOnStdinClose' ? { ...f, requires: [{ key: 'remote', ifValue: 'true' }] } : f)),
   ...REMOTE_FLAGS,
 ];
@@ -318,6 +333,7 @@ interface CliCommand {
 }
 
 function display(spec: FlagSpec): string {
+  if (spec.value?.optional) return `${spec.long}[=<${spec.value.name}>]`;
   return spec.value ? `${spec.long} <${spec.value.name}>` : spec.long;
 }
 
@@ -440,6 +456,11 @@ function parseValue(spec: FlagSpec, raw: string): FlagValue {
       if (kind.type === 'nonzero-usize' && parsed.value === 0n) throw invalid('number would be zero for non-zero type');
       return parsed.value;
     }
+    case 'port': {
+      const parsed = parseRustUnsigned(raw, 0xffffn);
+      if ('error' in parsed) throw invalid(parsed.error);
+      return parsed.value;
+    }
   }
 }
 
@@ -478,11 +499,11 @@ function scanCommand(cmd: CliCommand, argv: readonly string[], env: NodeJS.Proce
   const react = (spec: FlagSpec, values: readonly string[]) => {
     if (spec.action === 'help') throw new EarlyExit({ kind: 'exit', code: 0, stdout: cmd.help() });
     if (spec.action === 'version') throw new EarlyExit({ kind: 'exit', code: 0, stdout: `${PROGRAM_NAME} ${version}\n` });
-    if (spec.value && values.length === 0) throw valueRequired(spec);
+    if (spec.value && !spec.value.optional && values.length === 0) throw valueRequired(spec);
     if (given.has(spec.key)) {
       throw new UsageError(`the argument '${display(spec)}' cannot be used multiple times`, [], usage);
     }
-    given.set(spec.key, spec.value ? parseValue(spec, values[0]!) : true);
+    given.set(spec.key, spec.value && values.length > 0 ? parseValue(spec, values[0]!) : true);
   };
   const resolvePending = () => {
     if (pending === null) return;
@@ -526,6 +547,9 @@ function scanCommand(cmd: CliCommand, argv: readonly string[], env: NodeJS.Proce
       } else if (attached !== undefined) {
         resolvePending();
         react(spec, [attached]);
+      } else if (spec.value.optional) {
+        resolvePending();
+        react(spec, []);
       } else {
         resolvePending();
         pending = { spec, values: [], closed: false };
@@ -616,10 +640,12 @@ function exitOnStdinCloseFromEnv(env: NodeJS.ProcessEnv): boolean | undefined {
 function addFlags(cmd: Command, flags: readonly FlagSpec[]): void {
   for (const spec of flags) {
     if (spec.action) continue;
-    const option = new Option(display(spec), spec.description);
+    // Commander spells an optional value `--flag [NAME]` (display() gives clap's `--flag[=<NAME>]`).
+    const flags = spec.value?.optional ? `${spec.long} [${spec.value.name}]` : display(spec);
+    const option = new Option(flags, spec.description);
     const kind = spec.value?.kind;
     if (kind?.type === 'enum') option.choices(kind.choices);
-    if (kind?.type === 'u64' || kind?.type === 'nonzero-usize') option.argParser((raw: string) => BigInt(raw));
+    if (kind?.type === 'u64' || kind?.type === 'nonzero-usize' || kind?.type === 'port') option.argParser((raw: string) => BigInt(raw));
     cmd.addOption(option);
   }
 }
@@ -667,7 +693,7 @@ function assemble(given: Map<string, FlagValue>, version: string): Record<string
   for (const spec of FLAGS) {
     const value = given.get(spec.key);
     if (value === undefined || value === false || spec.action) continue;
-    canonical.push(spec.value ? `${spec.long}=${String(value)}` : spec.long);
+    canonical.push(spec.value && value !== true ? `${spec.long}=${String(value)}` : spec.long);
   }
   const cmd = buildCommand(version);
   cmd.parse(canonical, { from: 'user' });
@@ -677,7 +703,7 @@ function assemble(given: Map<string, FlagValue>, version: string): Record<string
 }
 
 let cachedVersion: string | undefined;
-function packageVersion(): string {
+export function packageVersion(): string {
   if (cachedVersion !== undefined) return cachedVersion;
   try {
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
@@ -686,6 +712,12 @@ function packageVersion(): string {
     cachedVersion = '0.0.0';
   }
   return cachedVersion;
+}
+
+/** commander gives `true` for a bare `--dashboard`, a bigint for `--dashboard=PORT`. */
+function dashboardOption(value: unknown): ServerOptions['dashboard'] {
+  if (value === undefined) return null;
+  return { port: typeof value === 'bigint' ? Number(value) : 0 };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -978,6 +1010,7 @@ export async function parseCli(argv: string[], env: NodeJS.ProcessEnv, context: 
         exitOnStdinClose: scanned.given.get('exitOnStdinClose') === true || forward?.get('exitOnStdinClose') === true,
         noUi: values.noUi === true,
         remote: forward ? remoteOptions(forward, forward.get('connect') as string) : scanned.given.has('remote') ? remoteOptions(scanned.given, null) : null,
+        dashboard: dashboardOption(values.dashboard),
       },
     };
   } catch (err) {

@@ -86,6 +86,7 @@ export interface SessionView {
   /** When a detached session will be torn down (epoch ms), else null. */
   expiresAtMs: number | null;
   createdAtMs: number;
+  /** Processes of this session the runtime lists (running, or exited and still retained). */
   processCount: number;
 }
 
@@ -215,11 +216,14 @@ export interface ControlCommands {
   disconnectRemote: { params: void; result: RegistrationState };
   /** Skips the current backoff wait. */
   reconnectRemoteNow: { params: void; result: RegistrationState };
-  /** SIGKILLs the process (as process/terminate does); `running` says whether it was still running. */
+  /**
+   * SIGKILLs the process (as process/terminate does); `running` says whether it was still running.
+   * A process the runtime does not list is `not_found`.
+   */
   terminateProcess: { params: ProcessRef; result: { running: boolean } };
-  /** Drops the session's connection (if any) and kills its processes. */
+  /** Drops the session's connection (if any) and kills its processes; `closed: false` for an unknown id. */
   closeSession: { params: { sessionId: string }; result: { closed: boolean } };
-  /** Ends a relay stream (its session detaches and may be resumed). */
+  /** Ends a relay stream (its session detaches and may be resumed); `reset: false` when unknown or already closed. */
   resetStream: { params: { streamId: string }; result: { reset: boolean } };
   updateSettings: { params: SettingsPatch; result: SettingsView };
 }
@@ -265,8 +269,26 @@ export interface ControlApi {
 export const IPC_INVOKE_CHANNEL = 'exec-desk:invoke';
 export const IPC_EVENT_CHANNEL = 'exec-desk:event';
 
+/**
+ * Control websocket (headless dashboard, `exec-desk status --json`):
+ * - HTTP on `http://127.0.0.1:PORT`; `GET /` serves the built renderer. The dashboard URL printed
+ *   by the CLI is `http://127.0.0.1:PORT/#token=<token>`: the fragment never reaches the server.
+ * - The websocket is `ws://127.0.0.1:PORT/control`. The client offers two subprotocols:
+ *   CONTROL_WS_PROTOCOL and `CONTROL_WS_TOKEN_PREFIX + token`; the server selects
+ *   CONTROL_WS_PROTOCOL (never echoing the token). Missing/wrong token → HTTP 401, an Origin
+ *   other than the server's own `http://127.0.0.1:PORT` → 403, both before the upgrade.
+ * - On connect the server sends nothing until asked. Ids are positive integers chosen by the
+ *   client; an error reply with id 0 answers a message whose id could not be read.
+ */
+export const CONTROL_WS_PATH = '/control';
+export const CONTROL_WS_PROTOCOL = 'exec-desk.control.v1';
+export const CONTROL_WS_TOKEN_PREFIX = 'exec-desk.token.';
+
 /** Control websocket messages (JSON text frames). */
-export type ControlClientMessage = { id: number; command: ControlCommandName; params?: unknown };
+export type ControlClientMessage = ControlCommandMessage | ControlSubscribeMessage;
+export type ControlCommandMessage = { id: number; command: ControlCommandName; params?: unknown };
+/** Starts (true) or stops (false) the event stream to this socket; answered with `{ subscribed }`. */
+export type ControlSubscribeMessage = { id: number; subscribe: boolean };
 export type ControlServerMessage =
   | { id: number; result: unknown }
   | { id: number; error: ControlErrorPayload }

@@ -7,7 +7,7 @@ import { ConnectionProcessor } from './rpc/connection-processor.ts';
 import type { MessagePipe } from './rpc/message-pipe.ts';
 import type { MethodTable } from './rpc/method-table.ts';
 import { SessionRegistry } from './session/session-registry.ts';
-import { ProcessTable } from './process/process-table.ts';
+import { ProcessTable, type ProcessEvent, type ProcessInfo } from './process/process-table.ts';
 import { environmentInfo } from './environment/environment-info.ts';
 import { buildMethodTable, decodeInitializeParams } from './handlers/method-table.ts';
 import type { Logger } from './log.ts';
@@ -19,6 +19,16 @@ export interface ExecServerOptions {
   /** Overrides for tests; production uses the reference's 80 s values. */
   detachedTtlMs?: number;
   processRetentionMs?: number;
+  /** Told of every process change in every session (the runtime's view; must not throw). */
+  onProcessChange?: (change: ProcessChange) => void;
+}
+
+export interface ProcessChange {
+  sessionId: string;
+  /** The session's table (still reachable after the session itself has ended). */
+  table: ProcessTable;
+  info: ProcessInfo;
+  event: ProcessEvent;
 }
 
 export class ExecServer {
@@ -29,9 +39,18 @@ export class ExecServer {
 
   constructor(private readonly options: ExecServerOptions) {
     const retentionMs = options.processRetentionMs;
+    const onProcessChange = options.onProcessChange;
     this.sessions = new SessionRegistry({
       detachedTtlMs: options.detachedTtlMs,
-      makeProcessTable: (notify, congested) => new ProcessTable({ notify, congested, retentionMs }),
+      makeProcessTable: (notify, congested, sessionId) => {
+        const table: ProcessTable = new ProcessTable({
+          notify,
+          congested,
+          retentionMs,
+          onChange: onProcessChange && ((info, event) => onProcessChange({ sessionId, table, info, event })),
+        });
+        return table;
+      },
     });
     this.methods = buildMethodTable();
   }
@@ -53,6 +72,19 @@ export class ExecServer {
     });
     this.connections.add(processor);
     return processor;
+  }
+
+  /**
+   * Ends a session at a person's request: drops the connection attached to it (if any), then
+   * kills its processes and forgets it. False for an unknown id.
+   */
+  closeSession(sessionId: string): boolean {
+    const session = this.sessions.get(sessionId);
+    if (!session) return false;
+    for (const connection of this.connections) {
+      if (connection.attachedSession === session) connection.drop();
+    }
+    return this.sessions.close(sessionId);
   }
 
   get connectionCount(): number {

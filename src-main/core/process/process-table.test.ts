@@ -126,6 +126,7 @@ test('notifications: one seq counter, output in order, exited then closed last',
   assert.equal(info.state, 'closed');
   assert.equal(info.exitCode, 3);
   assert.ok(info.pid > 0 && info.exitedAtMs! >= info.startedAtMs);
+  assert.equal(info.outputBytes, 'out1\nerr1\nout2\n'.length, 'every output byte is counted');
   assert.equal(h.table.tail('p1', 9)?.toString(), 'rr1\nout2\n');
   assert.equal(h.table.tail('nope', 9), undefined);
 });

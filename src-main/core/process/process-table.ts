@@ -58,6 +58,8 @@ export interface ProcessInfo {
   exitCode: number | null;
   startedAtMs: number;
   exitedAtMs: number | null;
+  /** Output bytes seen so far (all streams, including bytes no longer retained). */
+  outputBytes: number;
 }
 
 export type ProcessEvent = 'started' | 'output' | 'exited' | 'closed' | 'removed';
@@ -91,6 +93,7 @@ interface Entry {
   exitCode: number | null;
   exitSeq: number | null;
   exitedAtMs: number | null;
+  outputBytes: number;
   /** Insertion-ordered, so the oldest id is the first key. */
   readonly writeIds: Set<string>;
   /** Wake-ups for long-polls and terminateAll; each one is called on every event. */
@@ -127,6 +130,7 @@ export class ProcessTable {
       exitCode: null,
       exitSeq: null,
       exitedAtMs: null,
+      outputBytes: 0,
       writeIds: new Set(),
       watchers: new Set(),
       retentionTimer: undefined,
@@ -249,6 +253,7 @@ export class ProcessTable {
 
   private handleOutput(entry: Entry, stream: ProcessStream, bytes: Buffer): void {
     const chunk: OutputChunk = entry.log.append(stream, bytes);
+    entry.outputBytes += bytes.length;
     this.send('process/output', { processId: entry.processId, seq: chunk.seq, stream, chunk: bytes.toString('base64') });
     this.wake(entry);
     this.changed(entry, 'output');
@@ -351,5 +356,6 @@ function info(entry: Entry): ProcessInfo {
     exitCode: entry.exitCode,
     startedAtMs: entry.startedAtMs,
     exitedAtMs: entry.exitedAtMs,
+    outputBytes: entry.outputBytes,
   };
 }

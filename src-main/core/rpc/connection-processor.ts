@@ -15,7 +15,7 @@ import {
   type RequestId,
 } from './envelope.ts';
 import { parseJsonBytes, parseJsonText } from './json-text.ts';
-import type { MessagePipe } from './message-pipe.ts';
+import { carrierOf, type MessagePipe, type PipeCarrier } from './message-pipe.ts';
 import type { ConnectionScope, MethodTable, RequestContext } from './method-table.ts';
 import { Semaphore } from './semaphore.ts';
 import { familyOf, laneOf, Method, methodNotFoundMessage, type Lane } from '../protocol/methods.ts';
@@ -48,6 +48,7 @@ export const OUTPUT_HIGH_WATER_BYTES = 8 * 1024 * 1024;
 
 export class ConnectionProcessor implements Attachment {
   readonly peer: string;
+  readonly carrier: PipeCarrier;
   clientName = '';
   private session: Session | null = null;
   private initializeDone = false;
@@ -65,6 +66,7 @@ export class ConnectionProcessor implements Attachment {
     private readonly options: ConnectionProcessorOptions,
   ) {
     this.peer = pipe.peer;
+    this.carrier = carrierOf(pipe);
     this.lanes =
       options.concurrency >= 2
         ? { control: new Semaphore(options.concurrency), ordinary: new Semaphore(options.concurrency) }

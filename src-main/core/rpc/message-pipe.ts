@@ -3,6 +3,9 @@
  * `send`/`onMessage`. A local websocket, stdio, and (later) relay streams implement it; the
  * processor never learns which one it is talking to.
  */
+/** Which kind of pipe a connection arrived on, for the runtime's view (never for behaviour). */
+export type PipeCarrier = { kind: 'local'; peer: string } | { kind: 'relay'; streamId: string } | { kind: 'stdio' };
+
 export interface MessagePipe {
   /**
    * How the reference names this peer in its parse-error texts, e.g.
@@ -12,6 +15,8 @@ export interface MessagePipe {
   readonly parseErrorLabel: string;
   /** A short description for logs and the runtime state (`local 127.0.0.1:4242`, `stdio`). */
   readonly peer: string;
+  /** The carrier kind; pipes without one count as local connections named by `peer`. */
+  readonly carrier?: PipeCarrier;
   /** Sends one serialized JSON-RPC message (text, or its UTF-8 bytes). Ignored once closed. */
   send(message: string | Buffer): void;
   /** Registers the single consumer of incoming messages (text, or bytes of a binary frame). */
@@ -22,4 +27,9 @@ export interface MessagePipe {
   close(): void;
   /** Bytes queued for the peer but not yet written (backpressure hint); 0 when unknown. */
   bufferedAmount(): number;
+}
+
+/** A pipe's carrier, falling back to a local connection named by its peer label. */
+export function carrierOf(pipe: Pick<MessagePipe, 'peer' | 'carrier'>): PipeCarrier {
+  return pipe.carrier ?? { kind: 'local', peer: pipe.peer };
 }

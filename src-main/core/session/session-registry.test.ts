@@ -123,3 +123,18 @@ test('shutdown kills every session process and waits for them', async () => {
   assert.deepEqual(pids.map(isAlive), [false, false]);
   assert.deepEqual(registry.list(), []);
 });
+
+test('a session shows its attachment\'s carrier while attached, null while detached', () => {
+  const registry = new SessionRegistry();
+  const local = registry.create(attachment('127.0.0.1:5000'));
+  const relayAttachment = { ...attachment('relay st-1'), carrier: { kind: 'relay' as const, streamId: 'st-1' } };
+  const relay = registry.create(relayAttachment);
+  const byId = () => new Map(registry.list().map((s) => [s.sessionId, s.carrier]));
+  assert.deepEqual(byId().get(local.id), { kind: 'local', peer: '127.0.0.1:5000' }, 'no carrier given: a local peer');
+  assert.deepEqual(byId().get(relay.id), { kind: 'relay', streamId: 'st-1' });
+  registry.detach(relay, relayAttachment);
+  assert.equal(byId().get(relay.id), null);
+  const stdio = { ...attachment('stdio'), carrier: { kind: 'stdio' as const } };
+  registry.resume(relay.id, stdio);
+  assert.deepEqual(byId().get(relay.id), { kind: 'stdio' });
+});

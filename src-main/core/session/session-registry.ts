@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { ErrorCode, RpcError } from '../rpc/errors.ts';
 import { ProcessTable, type ProcessTableOptions } from '../process/process-table.ts';
+import type { PipeCarrier } from '../rpc/message-pipe.ts';
 
 /** What a session needs from the connection it is attached to. */
 export interface Attachment {
@@ -15,6 +16,8 @@ export interface Attachment {
   deliver(method: string, params: unknown): void;
   /** A label for logs and the runtime state. */
   readonly peer: string;
+  /** Which kind of pipe the connection is (local websocket, relay stream, stdio). */
+  readonly carrier?: PipeCarrier;
   /** True while the connection has more unsent data than it should buffer. */
   congested(): boolean;
   readonly clientName: string;
@@ -27,6 +30,8 @@ export interface SessionInfo {
   sessionId: string;
   clientName: string;
   peer: string | null;
+  /** The attached connection's carrier; null while detached. */
+  carrier: PipeCarrier | null;
   state: 'attached' | 'detached';
   /** When a detached session will be torn down (epoch ms), else null. */
   expiresAtMs: number | null;
@@ -72,6 +77,7 @@ export class Session {
       sessionId: this.id,
       clientName: this.lastAttachment?.clientName ?? '',
       peer: this.attachment?.peer ?? null,
+      carrier: this.attachment ? (this.attachment.carrier ?? { kind: 'local', peer: this.attachment.peer }) : null,
       state: this.attachment ? 'attached' : 'detached',
       expiresAtMs: this.detachedAtMs === null ? null : this.detachedAtMs + ttlMs,
       createdAtMs: this.createdAtMs,

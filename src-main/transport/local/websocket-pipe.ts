@@ -1,6 +1,6 @@
 /** A MessagePipe over one accepted websocket, with the reference's keepalive and close habits. */
 import type { WebSocket } from 'ws';
-import type { MessagePipe } from '../../core/rpc/message-pipe.ts';
+import type { MessagePipe, PipeCarrier } from '../../core/rpc/message-pipe.ts';
 
 /** The reference pings every connection every 30 s, idle or not, and ignores pongs. */
 export const PING_INTERVAL_MS = 30_000;
@@ -8,6 +8,7 @@ export const PING_INTERVAL_MS = 30_000;
 export class WebSocketPipe implements MessagePipe {
   readonly parseErrorLabel: string;
   readonly peer: string;
+  readonly carrier: PipeCarrier;
   private readonly pinger: NodeJS.Timeout;
 
   constructor(
@@ -16,6 +17,7 @@ export class WebSocketPipe implements MessagePipe {
     pingIntervalMs = PING_INTERVAL_MS,
   ) {
     this.peer = remote;
+    this.carrier = { kind: 'local', peer: remote };
     this.parseErrorLabel = `websocket JSON-RPC message from exec-server websocket ${remote}`;
     // The reference never sends a close frame: when ws would answer a client's close frame
     // (or close after a protocol error such as an oversized message or bad UTF-8), drop TCP.

@@ -17,7 +17,7 @@
  */
 import { decodeEnvelope } from '../../core/rpc/envelope.ts';
 import { parseJsonBytes } from '../../core/rpc/json-text.ts';
-import type { MessagePipe } from '../../core/rpc/message-pipe.ts';
+import type { MessagePipe, PipeCarrier } from '../../core/rpc/message-pipe.ts';
 import type { Logger } from '../../core/log.ts';
 import { nodeCryptoBackend, type CryptoBackend } from '../noise/crypto-backend.ts';
 import {
@@ -364,6 +364,7 @@ interface StreamLink {
 export class RelayStreamPipe implements MessagePipe {
   readonly parseErrorLabel: string;
   readonly peer: string;
+  readonly carrier: PipeCarrier;
   private handler: ((data: string | Buffer) => void) | null = null;
   private readonly closeHandlers: Array<() => void> = [];
   private ended = false;
@@ -384,6 +385,7 @@ export class RelayStreamPipe implements MessagePipe {
     private readonly link: StreamLink,
   ) {
     this.peer = `relay ${streamId}`;
+    this.carrier = { kind: 'relay', streamId };
     this.parseErrorLabel = `JSON-RPC message from exec-server relay stream ${streamId}`;
   }
 

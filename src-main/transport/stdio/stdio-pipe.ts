@@ -5,7 +5,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import type { Readable, Writable } from 'node:stream';
-import type { MessagePipe } from '../../core/rpc/message-pipe.ts';
+import type { MessagePipe, PipeCarrier } from '../../core/rpc/message-pipe.ts';
 
 export const MAX_STDIO_LINE_BYTES = 64 * 1024 * 1024;
 const NEWLINE = Buffer.from('\n');
@@ -13,6 +13,7 @@ const NEWLINE = Buffer.from('\n');
 export class StdioPipe implements MessagePipe {
   readonly parseErrorLabel = 'JSON-RPC message from exec-server stdio';
   readonly peer = 'stdio';
+  readonly carrier: PipeCarrier = { kind: 'stdio' };
   private messageHandler: ((data: string) => void) | null = null;
   private readonly closeHandlers: Array<() => void> = [];
   private pending: Buffer[] = [];
