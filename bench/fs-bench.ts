@@ -29,7 +29,7 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import WebSocket from 'ws';
-import { execDeskBin, KINDS, now, projectRoot, ratioText, renderTable, sleep, startServer, stopServersOnExit, treeCpuSeconds, withTimeout, type Kind, type Row, type Server } from './bench-kit.ts';
+import { execDeskBin, KINDS, median, now, projectRoot, ratioText, renderTable, sleep, startServer, stopServersOnExit, treeCpuSeconds, withTimeout, type Kind, type Row, type Server } from './bench-kit.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -91,12 +91,6 @@ function parseOptions(argv: string[]): Options {
 
 
 
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  const mid = (s.length - 1) / 2;
-  return (s[Math.floor(mid)]! + s[Math.ceil(mid)]!) / 2;
-}
 
 /** utime+stime (seconds) of a process and all its live descendants. */
 

@@ -30,7 +30,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import WebSocket from 'ws';
-import { execDeskBin, now, projectRoot, ratioText, renderTable, sleep, startServer, stopServersOnExit, treeCpuSeconds, withTimeout, type Kind, type Row, type Server } from './bench-kit.ts';
+import { execDeskBin, median, now, projectRoot, ratioText, renderTable, sleep, startServer, stopServersOnExit, summarize, treeCpuSeconds, withTimeout, type Kind, type Row, type Server, type Summary } from './bench-kit.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -142,37 +142,6 @@ function parseOptions(argv: string[]): Options {
 
 
 
-export interface Summary {
-  n: number;
-  p50: number;
-  p95: number;
-  mean: number;
-  min: number;
-  max: number;
-}
-
-function quantile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
-}
-
-function summarize(values: number[]): Summary {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mean = sorted.reduce((a, b) => a + b, 0) / Math.max(1, sorted.length);
-  return {
-    n: sorted.length,
-    p50: quantile(sorted, 0.5),
-    p95: quantile(sorted, 0.95),
-    mean: sorted.length ? mean : NaN,
-    min: sorted[0] ?? NaN,
-    max: sorted[sorted.length - 1] ?? NaN,
-  };
-}
-
-const median = (values: number[]) => quantile([...values].sort((a, b) => a - b), 0.5);
 
 /** utime+stime (seconds) of a process and all its live descendants (reaped children excluded). */
 

@@ -33,7 +33,7 @@ import { referenceCommand } from '../src-main/testkit/remote/reference.ts';
 import { decodeRelayFrame, encodeRelayFrame, type RelayFrame } from '../src-main/transport/relay/frame-codec.ts';
 import { generateIdentity, HybridIkInitiator } from '../src-main/transport/noise/hybrid-ik.ts';
 import type { NoiseTransport } from '../src-main/transport/noise/transport.ts';
-import { execDeskBin, now, projectRoot, ratioText, renderTable, sleep, treeCpuSeconds, withTimeout, type Kind, type Row } from './bench-kit.ts';
+import { execDeskBin, median, now, projectRoot, ratioText, renderTable, sleep, summarize, treeCpuSeconds, withTimeout, type Kind, type Row, type Summary } from './bench-kit.ts';
 
 const API_KEY = 'sk-bench-executor';
 /** The fake rendezvous records every frame it relays; the bench empties that record between runs. */
@@ -335,36 +335,6 @@ class LeanHarness {
 // ---------------------------------------------------------------------------------------------
 // Measurements
 
-interface Summary {
-  n: number;
-  p50: number;
-  p95: number;
-  mean: number;
-  min: number;
-  max: number;
-}
-
-function quantile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
-}
-
-function summarize(values: number[]): Summary {
-  const sorted = [...values].sort((a, b) => a - b);
-  return {
-    n: sorted.length,
-    p50: quantile(sorted, 0.5),
-    p95: quantile(sorted, 0.95),
-    mean: sorted.length ? sorted.reduce((a, b) => a + b, 0) / sorted.length : NaN,
-    min: sorted[0] ?? NaN,
-    max: sorted[sorted.length - 1] ?? NaN,
-  };
-}
-
-const median = (values: number[]) => quantile([...values].sort((a, b) => a - b), 0.5);
 
 function startParams(processId: string, argv: string[]) {
   return { processId, argv, cwd: 'file:///tmp', env: {}, tty: false, arg0: null };
