@@ -68,6 +68,19 @@ test('AES-256-GCM agrees across backends; tampering and short inputs fail', () =
   }
 });
 
+test('sealing a plaintext in pieces gives the same ciphertext ‖ tag as sealing it whole, in both backends', () => {
+  const key = nodeCryptoBackend.randomBytes(32);
+  const nonce = nodeCryptoBackend.randomBytes(12);
+  const ad = new Uint8Array(0);
+  const whole = nodeCryptoBackend.randomBytes(1000);
+  const splits = [[whole], [whole.subarray(0, 4), whole.subarray(4)], [new Uint8Array(0), whole.subarray(0, 999), whole.subarray(999), new Uint8Array(0)]];
+  const expected = hex(nodeCryptoBackend.aesGcmSeal(key, nonce, ad, whole));
+  for (const crypto of backends) {
+    for (const pieces of splits) assert.equal(hex(Buffer.concat(crypto.aesGcmSealParts(key, nonce, ad, pieces))), expected, crypto.name);
+    assert.equal(hex(Buffer.concat(crypto.aesGcmSealParts(key, nonce, ad, []))), hex(crypto.aesGcmSeal(key, nonce, ad, new Uint8Array(0))));
+  }
+});
+
 test('ML-KEM-768 sizes, round trip and deterministic seeding', () => {
   const pair = nodeCryptoBackend.mlkemGenerate(new Uint8Array(64).fill(7));
   assert.equal(pair.publicKey.length, 1184);

@@ -12,7 +12,7 @@ import { x25519 } from '@noble/curves/ed25519.js';
 import { gcm } from '@noble/ciphers/aes.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { hmac } from '@noble/hashes/hmac.js';
-import { randomBytes } from '@noble/hashes/utils.js';
+import { concatBytes, randomBytes } from '@noble/hashes/utils.js';
 import { AEAD_TAG_BYTES, mlkem, type CryptoBackend } from './crypto-backend.ts';
 
 function concat(parts: Uint8Array[]): Uint8Array {
@@ -41,6 +41,7 @@ export const nobleCryptoBackend: CryptoBackend = {
     return shared;
   },
   aesGcmSeal: (key, nonce, ad, plaintext) => gcm(key, nonce, ad).encrypt(plaintext),
+  aesGcmSealParts: (key, nonce, ad, plaintext) => [gcm(key, nonce, ad).encrypt(plaintext.length === 1 ? plaintext[0]! : concatBytes(...plaintext))],
   aesGcmOpen(key, nonce, ad, ciphertext) {
     if (ciphertext.length < AEAD_TAG_BYTES) return null;
     try {

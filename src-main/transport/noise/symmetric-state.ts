@@ -49,6 +49,15 @@ export class CipherState {
     return out;
   }
 
+  /** encryptWithAd over a plaintext in pieces, ciphertext ‖ tag in pieces (transport records). */
+  encryptPartsWithAd(ad: Uint8Array, plaintext: readonly Uint8Array[]): Uint8Array[] {
+    if (!this.k) throw new NoiseError('transport cipher has no key');
+    if (this.n >= MAX_NONCE) throw new NoiseError('cipher nonce exhausted');
+    const out = this.crypto.aesGcmSealParts(this.k, aeadNonce(this.n), ad, plaintext);
+    this.n++;
+    return out;
+  }
+
   /** Throws NoiseError when authentication fails; the nonce is consumed only on success. */
   decryptWithAd(ad: Uint8Array, ciphertext: Uint8Array): Uint8Array {
     if (!this.k) return ciphertext;

@@ -56,6 +56,20 @@ test('large messages fill records to exactly 61440 bytes of plaintext, the last 
   assert.deepEqual(out[0], message);
 });
 
+test('the length prefix counts against the first record: 61436 bytes fit in one record, 61437 need two', () => {
+  for (const [size, plainSizes] of [
+    [MAX_RECORD_PLAINTEXT_BYTES - 4, [MAX_RECORD_PLAINTEXT_BYTES]],
+    [MAX_RECORD_PLAINTEXT_BYTES - 3, [MAX_RECORD_PLAINTEXT_BYTES, 1]],
+  ] as const) {
+    const { a, b } = pair();
+    const message = crypto.randomBytes(size);
+    const records = a.sealMessage(message);
+    assert.deepEqual(records.map((r) => r.length - 16), plainSizes);
+    const out = records.flatMap((r) => b.receiveRecord(r.seq, r.ciphertext));
+    assert.deepEqual(out, [message]);
+  }
+});
+
 test('the receiver accepts any split: several messages per record and one message across 20-byte records', () => {
   const { a, b } = pair();
   const stream = new Uint8Array(Buffer.concat([framed(utf8('{"a":1}')), framed(utf8('{"b":2}')), framed(utf8('{"c":"' + 'x'.repeat(100) + '"}'))]));

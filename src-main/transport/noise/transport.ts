@@ -27,12 +27,37 @@ export const MAX_PENDING_CIPHERTEXT_BYTES = 1024 * 1024;
 /** Sequences never wrap. */
 export const MAX_SEQ = 0xffff_ffff;
 
+const NO_AD = new Uint8Array(0);
+
 /** A record or byte-stream failure: the stream must be reset. The message names the reason. */
 export class TransportError extends Error {}
 
-export interface SealedRecord {
-  seq: number;
-  ciphertext: Uint8Array;
+/**
+ * One encrypted record. The ciphertext ‖ tag comes in pieces (`parts`) because the relay layer
+ * copies them straight into its frame; `ciphertext` joins them for everyone else.
+ */
+export class SealedRecord {
+  constructor(
+    readonly seq: number,
+    readonly parts: readonly Uint8Array[],
+  ) {}
+
+  get length(): number {
+    let total = 0;
+    for (const part of this.parts) total += part.length;
+    return total;
+  }
+
+  get ciphertext(): Uint8Array {
+    if (this.parts.length === 1) return this.parts[0]!;
+    const out = new Uint8Array(this.length);
+    let offset = 0;
+    for (const part of this.parts) {
+      out.set(part, offset);
+      offset += part.length;
+    }
+    return out;
+  }
 }
 
 export class NoiseTransport {
@@ -54,25 +79,31 @@ export class NoiseTransport {
     return this.sendCipher.n;
   }
 
-  /** Encrypts one record (any plaintext up to 60 KiB, empty included). */
-  sealRecord(plaintext: Uint8Array): SealedRecord {
-    if (plaintext.length > MAX_RECORD_PLAINTEXT_BYTES) throw new TransportError('Noise relay plaintext record exceeds maximum length');
+  /** Encrypts one record (any plaintext up to 60 KiB, empty included), given whole or in pieces. */
+  sealRecord(plaintext: Uint8Array | readonly Uint8Array[]): SealedRecord {
+    const parts = plaintext instanceof Uint8Array ? [plaintext] : plaintext;
+    let length = 0;
+    for (const part of parts) length += part.length;
+    if (length > MAX_RECORD_PLAINTEXT_BYTES) throw new TransportError('Noise relay plaintext record exceeds maximum length');
     const seq = this.sendCipher.n;
     if (seq > MAX_SEQ) throw new TransportError('Noise relay sequence number exhausted');
-    return { seq, ciphertext: this.sendCipher.encryptWithAd(new Uint8Array(0), plaintext) };
+    return new SealedRecord(seq, this.sendCipher.encryptPartsWithAd(NO_AD, parts));
   }
 
-  /** Frames and encrypts one serialized JSON-RPC message. */
+  /**
+   * Frames and encrypts one serialized JSON-RPC message: records cut from prefix ‖ message, the
+   * first one carrying the prefix as its own piece (the message itself is never copied here).
+   */
   sealMessage(message: Uint8Array): SealedRecord[] {
     if (message.length === 0 || message.length > MAX_JSONRPC_MESSAGE_BYTES) {
       throw new TransportError('Noise relay JSON-RPC message has invalid length');
     }
-    const framed = new Uint8Array(MESSAGE_LENGTH_PREFIX_BYTES + message.length);
-    new DataView(framed.buffer).setUint32(0, message.length, false);
-    framed.set(message, MESSAGE_LENGTH_PREFIX_BYTES);
-    const records: SealedRecord[] = [];
-    for (let offset = 0; offset < framed.length; offset += MAX_RECORD_PLAINTEXT_BYTES) {
-      records.push(this.sealRecord(framed.subarray(offset, offset + MAX_RECORD_PLAINTEXT_BYTES)));
+    const prefix = new Uint8Array(MESSAGE_LENGTH_PREFIX_BYTES);
+    new DataView(prefix.buffer).setUint32(0, message.length, false);
+    const firstTake = MAX_RECORD_PLAINTEXT_BYTES - MESSAGE_LENGTH_PREFIX_BYTES;
+    const records = [this.sealRecord([prefix, message.subarray(0, firstTake)])];
+    for (let offset = firstTake; offset < message.length; offset += MAX_RECORD_PLAINTEXT_BYTES) {
+      records.push(this.sealRecord(message.subarray(offset, offset + MAX_RECORD_PLAINTEXT_BYTES)));
     }
     return records;
   }

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   decodeRelayFrame,
+  encodeDataFrame,
   encodeExecutorReset,
   encodeRelayFrame,
   isBlank,
@@ -60,6 +61,28 @@ test('data frames omit seq 0 and segment_index, and always carry segment_count 1
   assert.equal(hex(later), hex(bytes(vfield(1, 1), lfield(2, 'a'), lfield(5, [...vfield(1, 300), ...vfield(3, 1), ...lfield(4, payload)]))));
   assert.deepEqual(decodeOk(later), { streamId: 'a', body: { kind: 'data', seq: 300, payload } });
   assert.deepEqual(decodeOk(Buffer.from(later)).body, { kind: 'data', seq: 300, payload });
+});
+
+test('encodeDataFrame writes exactly what the protobufjs encoder writes, from payload pieces', () => {
+  const sizes = [0, 1, 16, 127, 128, 16_383, 16_384, 61_456];
+  const seqs = [0, 1, 127, 128, 300, 2 ** 21, 0xffff_ffff];
+  const streamIds = ['', 'a', 's-1', 'ström-ü', 'x'.repeat(200)];
+  let checked = 0;
+  for (const size of sizes) {
+    const payload = Uint8Array.from({ length: size }, (_, i) => (i * 31 + size) & 0xff);
+    // Cut into uneven pieces, as the cipher hands them out (body, final, tag).
+    const cut = [payload.subarray(0, size >> 1), payload.subarray(size >> 1, size - (size > 16 ? 16 : 0)), payload.subarray(size - (size > 16 ? 16 : 0))];
+    for (const seq of seqs) {
+      for (const streamId of streamIds) {
+        const expected = encodeRelayFrame({ streamId, body: { kind: 'data', seq, payload } });
+        assert.equal(hex(encodeDataFrame(streamId, seq, cut)), hex(expected), `size ${size} seq ${seq} stream ${streamId}`);
+        checked++;
+      }
+    }
+  }
+  assert.equal(checked, sizes.length * seqs.length * streamIds.length);
+  const frame = encodeDataFrame('s', 7, [Uint8Array.from([9]), Uint8Array.from([8, 7])]);
+  assert.deepEqual(decodeOk(frame), { streamId: 's', body: { kind: 'data', seq: 7, payload: Uint8Array.from([9, 8, 7]) } });
 });
 
 test('handshake, ack, heartbeat and trace fields round-trip', () => {

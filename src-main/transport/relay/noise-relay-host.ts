@@ -28,7 +28,7 @@ import {
   type NoisePublicKey,
 } from '../noise/hybrid-ik.ts';
 import { TransportError, type NoiseTransport } from '../noise/transport.ts';
-import { decodeRelayFrame, encodeExecutorReset, encodeRelayFrame } from './frame-codec.ts';
+import { decodeRelayFrame, encodeDataFrame, encodeExecutorReset, encodeRelayFrame } from './frame-codec.ts';
 
 export interface RelayHostLimits {
   /** Concurrently active streams per socket; the next handshake is reset. */
@@ -426,7 +426,7 @@ export class RelayStreamPipe implements MessagePipe {
       return;
     }
     for (const record of records) {
-      this.link.send(encodeRelayFrame({ streamId: this.streamId, body: { kind: 'data', seq: record.seq, payload: record.ciphertext } }));
+      this.link.send(encodeDataFrame(this.streamId, record.seq, record.parts));
     }
     this.bytesOut += bytes.length;
     this.onTraffic?.();
