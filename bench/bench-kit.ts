@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 
 export const projectRoot = fileURLToPath(new URL('../', import.meta.url));
 export const execDeskBin = `${projectRoot}bin/exec-desk.mjs`;
@@ -192,3 +193,95 @@ export function summarize(values: number[]): Summary {
 }
 
 export const median = (values: number[]) => quantile([...values].sort((a, b) => a - b), 0.5);
+
+// ---------------------------------------------------------------------------------------------
+// Command-line flags (node:util parseArgs, plus integer minimums and a generated usage line)
+
+/** One flag of a benchmark; the flag is the key in kebab case unless `flag` names it. */
+export type FlagSpec =
+  | { kind: 'int'; min: number; default: number; flag?: string }
+  | { kind: 'string'; default: string; flag?: string; meta?: string }
+  | { kind: 'choice'; choices: readonly string[]; default: string | null; flag?: string }
+  | { kind: 'switch'; default: boolean; flag?: string }
+  | { kind: 'list'; flag?: string; meta?: string };
+
+type FlagValue<S extends FlagSpec> = S extends { kind: 'int' }
+  ? number
+  : S extends { kind: 'string' }
+    ? string
+    : S extends { kind: 'choice' }
+      ? S['choices'][number] | S['default']
+      : S extends { kind: 'switch' }
+        ? boolean
+        : string[];
+
+export type Flags<Spec extends Record<string, FlagSpec>> = { [K in keyof Spec]: FlagValue<Spec[K]> };
+
+const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/**
+ * Parses a benchmark's flags; a bad or unknown flag prints the message and the usage line and
+ * exits 2, `--help` prints `about` and the usage line. A `switch` whose default is true is
+ * turned off by its flag (name it `no-…`).
+ */
+export function parseBenchFlags<Spec extends Record<string, FlagSpec>>(argv: string[], script: string, about: string, spec: Spec): Flags<Spec> {
+  const entries = Object.entries(spec).map(([key, s]) => ({ key, s, flag: s.flag ?? kebab(key) }));
+  const usageLine = entries
+    .map(({ s, flag }) => {
+      switch (s.kind) {
+        case 'int':
+          return `[--${flag} N]`;
+        case 'string':
+          return `[--${flag} ${s.meta ?? 'VALUE'}]`;
+        case 'choice':
+          return `[--${flag} ${s.choices.join('|')}]`;
+        case 'switch':
+          return `[--${flag}]`;
+        case 'list':
+          return `[--${flag} ${s.meta ?? 'VALUE'}]...`;
+      }
+    })
+    .join(' ');
+  const usage = (message: string): never => {
+    process.stderr.write(`${message}\nusage: node --import tsx ${script} ${usageLine}\n`);
+    process.exit(2);
+  };
+  let values: Record<string, string | boolean | string[] | undefined>;
+  try {
+    const options = Object.fromEntries([
+      ...entries.map(({ s, flag }) => [flag, { type: s.kind === 'switch' ? ('boolean' as const) : ('string' as const), multiple: s.kind === 'list' }]),
+      ['help', { type: 'boolean' as const, short: 'h' }],
+    ]);
+    values = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values as typeof values;
+  } catch (error) {
+    return usage((error as Error).message);
+  }
+  if (values.help) usage(about);
+  const out: Record<string, unknown> = {};
+  for (const { key, s, flag } of entries) {
+    const raw = values[flag];
+    switch (s.kind) {
+      case 'int': {
+        const n = Number(raw);
+        if (raw === undefined) out[key] = s.default;
+        else if (!Number.isInteger(n) || n < s.min) usage(`--${flag} needs an integer >= ${s.min}`);
+        else out[key] = n;
+        break;
+      }
+      case 'string':
+        out[key] = raw ?? s.default;
+        break;
+      case 'choice':
+        if (raw !== undefined && !s.choices.includes(raw as string)) usage(`--${flag} takes ${s.choices.join(' or ')}`);
+        out[key] = raw ?? s.default;
+        break;
+      case 'switch':
+        out[key] = raw === true ? !s.default : s.default;
+        break;
+      case 'list':
+        out[key] = raw ?? [];
+        break;
+    }
+  }
+  return out as Flags<Spec>;
+}

@@ -1,6 +1,6 @@
 /**
  * Summarises a V8 .cpuprofile (from `node --cpu-prof`, e.g. the exec-desk server started by
- * `bench/process-bench.ts --desk-node-args "--cpu-prof --cpu-prof-dir=DIR"`): self and inclusive
+ * `bench/process-bench.ts --desk-node-args="--cpu-prof --cpu-prof-dir=DIR"`): self and inclusive
  * time per function (url:line), busiest first, idle excluded.
  *
  *   node --import tsx bench/cpuprofile-top.ts FILE.cpuprofile [--top N] [--from-ms A --to-ms B]

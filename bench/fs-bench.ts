@@ -29,70 +29,24 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import WebSocket from 'ws';
-import { execDeskBin, KINDS, median, now, projectRoot, ratioText, renderTable, sleep, startServer, stopServersOnExit, treeCpuSeconds, withTimeout, type Kind, type Row, type Server } from './bench-kit.ts';
+import { execDeskBin, KINDS, median, parseBenchFlags, now, projectRoot, ratioText, renderTable, sleep, startServer, stopServersOnExit, treeCpuSeconds, withTimeout, type Kind, type Row, type Server } from './bench-kit.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Options
 
-interface Options {
-  mib: number;
-  runs: number;
-  timeoutMs: number;
-  deskBin: string;
-  jsonPath: string;
-}
-
 const MIB = 1_048_576;
 const BLOCK = MIB; // fs/readBlock len (the protocol maximum)
 
-function usage(message: string): never {
-  process.stderr.write(`${message}\nusage: node --import tsx bench/fs-bench.ts [--mib N] [--runs N] [--timeout-ms N] [--desk-bin PATH] [--json PATH]\n`);
-  process.exit(2);
+function parseOptions(argv: string[]) {
+  return parseBenchFlags(argv, 'bench/fs-bench.ts', 'fs/* read benchmark: exec-desk vs the reference codex exec-server', {
+    mib: { kind: 'int', min: 1, default: 256 },
+    runs: { kind: 'int', min: 1, default: 3 },
+    timeoutMs: { kind: 'int', min: 100, default: 10_000 },
+    deskBin: { kind: 'string', default: execDeskBin, meta: 'PATH' },
+    jsonPath: { kind: 'string', flag: 'json', default: `${projectRoot}bench/results/fs-latest.json`, meta: 'PATH' },
+  });
 }
-
-function parseOptions(argv: string[]): Options {
-  const o: Options = { mib: 256, runs: 3, timeoutMs: 10_000, deskBin: execDeskBin, jsonPath: `${projectRoot}bench/results/fs-latest.json` };
-  const int = (flag: string, value: string | undefined, min: number): number => {
-    const n = Number(value);
-    if (value === undefined || !Number.isInteger(n) || n < min) usage(`${flag} needs an integer >= ${min}`);
-    return n;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    const next = () => argv[++i];
-    switch (flag) {
-      case '--mib':
-        o.mib = int(flag, next(), 1);
-        break;
-      case '--runs':
-        o.runs = int(flag, next(), 1);
-        break;
-      case '--timeout-ms':
-        o.timeoutMs = int(flag, next(), 100);
-        break;
-      case '--desk-bin':
-        o.deskBin = next() ?? usage('--desk-bin needs a path');
-        break;
-      case '--json':
-        o.jsonPath = next() ?? usage('--json needs a path');
-        break;
-      case '-h':
-      case '--help':
-        usage('fs/* read benchmark: exec-desk vs the reference codex exec-server');
-      default:
-        usage(`unknown flag ${flag}`);
-    }
-  }
-  return o;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Small helpers
-
-
-
-
-/** utime+stime (seconds) of a process and all its live descendants. */
+type Options = ReturnType<typeof parseOptions>;
 
 // ---------------------------------------------------------------------------------------------
 // Test files (temp dir, always removed)

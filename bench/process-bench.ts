@@ -22,7 +22,7 @@
  *
  * Every wait has a timeout, and servers are SIGTERMed on every way out (error, SIGINT/SIGTERM).
  * Flags not listed above: --warmup N, --block N, --tp-runs N, --timeout-ms N, --decode,
- * --desk-node-args "<flags>" (node flags for the exec-desk server only, put before its script,
+ * --desk-node-args="<flags>" (node flags for the exec-desk server only, put before its script,
  * e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), --desk-bin PATH (another exec-desk entry script,
  * e.g. a patched copy of the tree, to A/B a change), --json PATH, --no-baseline.
  */
@@ -30,128 +30,32 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import WebSocket from 'ws';
-import { execDeskBin, median, now, projectRoot, ratioText, renderTable, sleep, startServer, stopServersOnExit, summarize, treeCpuSeconds, withTimeout, type Kind, type Row, type Server, type Summary } from './bench-kit.ts';
+import { execDeskBin, median, now, parseBenchFlags, projectRoot, ratioText, renderTable, sleep, startServer, stopServersOnExit, summarize, treeCpuSeconds, withTimeout, type Kind, type Row, type Server, type Summary } from './bench-kit.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Options
 
-type Only = 'latency' | 'throughput' | null;
-
-interface Options {
-  runs: number;
-  warmup: number;
-  block: number;
-  mib: number;
-  tpRuns: number;
-  only: Only;
-  timeoutMs: number;
-  decode: boolean;
-  baseline: boolean;
-  deskNodeArgs: string;
-  /** exec-desk entry script (default bin/exec-desk.mjs of this checkout); for A/B-testing a patched copy. */
-  deskBin: string;
-  jsonPath: string;
+function parseOptions(argv: string[]) {
+  return parseBenchFlags(argv, 'bench/process-bench.ts', 'process/* benchmark: exec-desk vs the reference codex exec-server', {
+    runs: { kind: 'int', min: 1, default: 200 },
+    warmup: { kind: 'int', min: 0, default: 20 },
+    block: { kind: 'int', min: 1, default: 20 },
+    mib: { kind: 'int', min: 1, default: 256 },
+    tpRuns: { kind: 'int', min: 1, default: 3 },
+    only: { kind: 'choice', choices: ['latency', 'throughput'] as const, default: null },
+    timeoutMs: { kind: 'int', min: 100, default: 10_000 },
+    decode: { kind: 'switch', default: false },
+    baseline: { kind: 'switch', flag: 'no-baseline', default: true },
+    deskNodeArgs: { kind: 'string', default: '', meta: '"<node flags>" (write --desk-node-args="…" when they start with a dash)' },
+    /** exec-desk entry script (default bin/exec-desk.mjs of this checkout); for A/B-testing a patched copy. */
+    deskBin: { kind: 'string', default: execDeskBin, meta: 'PATH' },
+    jsonPath: { kind: 'string', flag: 'json', default: `${projectRoot}bench/results/latest.json`, meta: 'PATH' },
+  });
 }
-
-
-function usage(message: string): never {
-  process.stderr.write(
-    `${message}\nusage: node --import tsx bench/process-bench.ts [--runs N] [--mib N] [--only latency|throughput]\n` +
-      '  [--warmup N] [--block N] [--tp-runs N] [--timeout-ms N] [--decode] [--no-baseline]\n' +
-      '  [--desk-node-args "<node flags>"] [--desk-bin PATH] [--json PATH]\n',
-  );
-  process.exit(2);
-}
-
-function parseOptions(argv: string[]): Options {
-  const o: Options = {
-    runs: 200,
-    warmup: 20,
-    block: 20,
-    mib: 256,
-    tpRuns: 3,
-    only: null,
-    timeoutMs: 10_000,
-    decode: false,
-    baseline: true,
-    deskNodeArgs: '',
-    deskBin: execDeskBin,
-    jsonPath: `${projectRoot}bench/results/latest.json`,
-  };
-  const int = (flag: string, value: string | undefined, min: number): number => {
-    const n = Number(value);
-    if (value === undefined || !Number.isInteger(n) || n < min) usage(`${flag} needs an integer >= ${min}`);
-    return n;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    const next = () => argv[++i];
-    switch (flag) {
-      case '--runs':
-        o.runs = int(flag, next(), 1);
-        break;
-      case '--warmup':
-        o.warmup = int(flag, next(), 0);
-        break;
-      case '--block':
-        o.block = int(flag, next(), 1);
-        break;
-      case '--mib':
-        o.mib = int(flag, next(), 1);
-        break;
-      case '--tp-runs':
-        o.tpRuns = int(flag, next(), 1);
-        break;
-      case '--timeout-ms':
-        o.timeoutMs = int(flag, next(), 100);
-        break;
-      case '--only': {
-        const v = next();
-        if (v !== 'latency' && v !== 'throughput') usage('--only takes latency or throughput');
-        o.only = v;
-        break;
-      }
-      case '--decode':
-        o.decode = true;
-        break;
-      case '--no-baseline':
-        o.baseline = false;
-        break;
-      case '--desk-node-args':
-        o.deskNodeArgs = next() ?? usage('--desk-node-args needs a value');
-        break;
-      case '--desk-bin':
-        o.deskBin = next() ?? usage('--desk-bin needs a path');
-        break;
-      case '--json':
-        o.jsonPath = next() ?? usage('--json needs a path');
-        break;
-      case '-h':
-      case '--help':
-        usage('process/* benchmark: exec-desk vs the reference codex exec-server');
-      default:
-        usage(`unknown flag ${flag}`);
-    }
-  }
-  return o;
-}
+type Options = ReturnType<typeof parseOptions>;
 
 // ---------------------------------------------------------------------------------------------
-// Small helpers
-
-
-
-
-
-/** utime+stime (seconds) of a process and all its live descendants (reaped children excluded). */
-
-// ---------------------------------------------------------------------------------------------
-// Servers: spawned here (not via the testkit) so NODE_OPTIONS can go to exec-desk alone, and
-// tracked so every exit path SIGTERMs them.
-
-
-
-
+// Servers: spawned through bench-kit and SIGTERMed on every exit path.
 
 stopServersOnExit();
 

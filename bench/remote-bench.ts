@@ -33,7 +33,7 @@ import { referenceCommand } from '../src-main/testkit/remote/reference.ts';
 import { decodeRelayFrame, encodeRelayFrame, type RelayFrame } from '../src-main/transport/relay/frame-codec.ts';
 import { generateIdentity, HybridIkInitiator } from '../src-main/transport/noise/hybrid-ik.ts';
 import type { NoiseTransport } from '../src-main/transport/noise/transport.ts';
-import { execDeskBin, median, now, projectRoot, ratioText, renderTable, sleep, summarize, treeCpuSeconds, withTimeout, type Kind, type Row, type Summary } from './bench-kit.ts';
+import { execDeskBin, median, now, parseBenchFlags, projectRoot, ratioText, renderTable, sleep, summarize, treeCpuSeconds, withTimeout, type Kind, type Row, type Summary } from './bench-kit.ts';
 
 const API_KEY = 'sk-bench-executor';
 /** The fake rendezvous records every frame it relays; the bench empties that record between runs. */
@@ -43,73 +43,35 @@ const KINDS: Kind[] = ['reference', 'exec-desk'];
 // ---------------------------------------------------------------------------------------------
 // Options
 
-interface Options {
-  runs: number;
-  warmup: number;
-  block: number;
-  mib: number;
-  tpRuns: number;
-  only: 'latency' | 'throughput' | null;
-  timeoutMs: number;
-  jsonPath: string;
-  /** Node flags for the exec-desk executor only (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"). */
-  deskNodeArgs: string[];
-  /** exec-desk entry script (default: this checkout's bin/exec-desk.mjs); to A/B a patched copy of the tree. */
-  deskBin: string;
-  /** Extra environment for the exec-desk executor only (`--desk-env NAME=VALUE`, repeatable). */
-  deskEnv: Record<string, string>;
-}
-
-function usage(message: string): never {
-  process.stderr.write(
-    `${message}\nusage: node --import tsx bench/remote-bench.ts [--runs N] [--warmup N] [--block N] [--mib N] [--tp-runs N]\n` +
-      '  [--only latency|throughput] [--timeout-ms N] [--json PATH] [--desk-node-args "<node flags>"] [--desk-bin PATH] [--desk-env NAME=VALUE]\n',
-  );
-  process.exit(2);
-}
-
-function parseOptions(argv: string[]): Options {
-  const o: Options = { runs: 100, warmup: 10, block: 10, mib: 64, tpRuns: 3, only: null, timeoutMs: 15_000, jsonPath: `${projectRoot}bench/results/remote-latest.json`, deskNodeArgs: [], deskBin: execDeskBin, deskEnv: {} };
-  const int = (flag: string, value: string | undefined, min: number) => {
-    const n = Number(value);
-    if (value === undefined || !Number.isInteger(n) || n < min) usage(`${flag} needs an integer >= ${min}`);
-    return n;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    const next = () => argv[++i];
-    switch (flag) {
-      case '--runs': o.runs = int(flag, next(), 1); break;
-      case '--warmup': o.warmup = int(flag, next(), 0); break;
-      case '--block': o.block = int(flag, next(), 1); break;
-      case '--mib': o.mib = int(flag, next(), 1); break;
-      case '--tp-runs': o.tpRuns = int(flag, next(), 1); break;
-      case '--timeout-ms': o.timeoutMs = int(flag, next(), 100); break;
-      case '--json': o.jsonPath = next() ?? usage('--json needs a path'); break;
-      case '--desk-env': {
-        const pair = next() ?? usage('--desk-env needs NAME=VALUE');
-        const eq = pair.indexOf('=');
-        if (eq <= 0) usage('--desk-env needs NAME=VALUE');
-        o.deskEnv[pair.slice(0, eq)] = pair.slice(eq + 1);
-        break;
-      }
-      case '--desk-bin': o.deskBin = next() ?? usage('--desk-bin needs a path'); break;
-      case '--desk-node-args': o.deskNodeArgs = (next() ?? usage('--desk-node-args needs a value')).split(/\s+/).filter(Boolean); break;
-      case '--only': {
-        const v = next();
-        if (v !== 'latency' && v !== 'throughput') usage('--only takes latency or throughput');
-        o.only = v;
-        break;
-      }
-      case '-h':
-      case '--help':
-        usage('remote benchmark: exec-desk --remote vs codex exec-server --remote through a Noise relay');
-      default:
-        usage(`unknown flag ${flag}`);
+function parseOptions(argv: string[]) {
+  const flags = parseBenchFlags(argv, 'bench/remote-bench.ts', 'remote benchmark: exec-desk --remote vs codex exec-server --remote through a Noise relay', {
+    runs: { kind: 'int', min: 1, default: 100 },
+    warmup: { kind: 'int', min: 0, default: 10 },
+    block: { kind: 'int', min: 1, default: 10 },
+    mib: { kind: 'int', min: 1, default: 64 },
+    tpRuns: { kind: 'int', min: 1, default: 3 },
+    only: { kind: 'choice', choices: ['latency', 'throughput'] as const, default: null },
+    timeoutMs: { kind: 'int', min: 100, default: 15_000 },
+    jsonPath: { kind: 'string', flag: 'json', default: `${projectRoot}bench/results/remote-latest.json`, meta: 'PATH' },
+    /** Node flags for the exec-desk executor only (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"). */
+    deskNodeArgs: { kind: 'string', default: '', meta: '"<node flags>" (write --desk-node-args="…" when they start with a dash)' },
+    /** exec-desk entry script (default: this checkout's bin/exec-desk.mjs); to A/B a patched copy of the tree. */
+    deskBin: { kind: 'string', default: execDeskBin, meta: 'PATH' },
+    /** Extra environment for the exec-desk executor only. */
+    deskEnv: { kind: 'list', meta: 'NAME=VALUE' },
+  });
+  const deskEnv: Record<string, string> = {};
+  for (const pair of flags.deskEnv) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) {
+      process.stderr.write('--desk-env needs NAME=VALUE\n');
+      process.exit(2);
     }
+    deskEnv[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
-  return o;
+  return { ...flags, deskNodeArgs: flags.deskNodeArgs.split(/\s+/).filter(Boolean), deskEnv };
 }
+type Options = ReturnType<typeof parseOptions>;
 
 // ---------------------------------------------------------------------------------------------
 // Executors (child processes), stopped on every way out
