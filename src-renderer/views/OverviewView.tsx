@@ -1,7 +1,7 @@
 import { useActions, useDesk, useNow } from '../desk-context.ts';
 import { formatDuration, registrationLabel } from '../format.ts';
 import type { ViewName } from '../store/desk-store.ts';
-import { Badge, Panel } from './common.tsx';
+import { Badge, Field, Panel } from './common.tsx';
 import { listenerTone, registrationTone } from './tones.ts';
 
 export function OverviewView(): React.JSX.Element | null {
@@ -41,18 +41,9 @@ export function OverviewView(): React.JSX.Element | null {
         {card('streams', 'Relay streams', <span className="big">{`${openStreams} open`}</span>)}
       </div>
       <dl className="facts">
-        <div className="field">
-          <dt>Version</dt>
-          <dd>{snapshot.version}</dd>
-        </div>
-        <div className="field">
-          <dt>Running as</dt>
-          <dd>{snapshot.host === 'desktop' ? 'desktop app' : 'headless (--no-ui)'}</dd>
-        </div>
-        <div className="field">
-          <dt>Up for</dt>
-          <dd>{formatDuration(now - snapshot.startedAtMs)}</dd>
-        </div>
+        <Field label="Version">{snapshot.version}</Field>
+        <Field label="Running as">{snapshot.host === 'desktop' ? 'desktop app' : 'headless (--no-ui)'}</Field>
+        <Field label="Up for">{formatDuration(now - snapshot.startedAtMs)}</Field>
       </dl>
     </Panel>
   );

@@ -2,7 +2,7 @@ import { useMemo } from 'react';
 import { useActions, useDesk, useNow } from '../desk-context.ts';
 import { formatArgv, formatBytes, formatDuration } from '../format.ts';
 import { commandKey } from '../store/desk-store.ts';
-import { Badge, CommandButton, Empty, Panel, useCapped } from './common.tsx';
+import { Badge, CommandButton, Empty, Field, Panel, useCapped } from './common.tsx';
 import { processTone } from './tones.ts';
 
 export function ProcessesView(): React.JSX.Element | null {
@@ -40,30 +40,18 @@ export function ProcessesView(): React.JSX.Element | null {
                   ) : null}
                 </div>
                 <dl className="facts inline">
-                  <div className="field">
-                    <dt>pid</dt>
-                    <dd>{p.pid}</dd>
-                  </div>
-                  <div className="field">
-                    <dt>id</dt>
-                    <dd className="mono">{p.processId}</dd>
-                  </div>
-                  <div className="field">
-                    <dt>exit code</dt>
-                    <dd data-testid="process-exit-code">{p.exitCode ?? '—'}</dd>
-                  </div>
-                  <div className="field">
-                    <dt>duration</dt>
-                    <dd>{formatDuration((p.exitedAtMs ?? now) - p.startedAtMs)}</dd>
-                  </div>
-                  <div className="field">
-                    <dt>output</dt>
-                    <dd>{formatBytes(p.outputBytes)}</dd>
-                  </div>
-                  <div className="field">
-                    <dt>cwd</dt>
-                    <dd className="mono">{p.cwd}</dd>
-                  </div>
+                  <Field label="pid">{p.pid}</Field>
+                  <Field label="id">
+                    <span className="mono">{p.processId}</span>
+                  </Field>
+                  <Field label="exit code">
+                    <span data-testid="process-exit-code">{p.exitCode ?? '—'}</span>
+                  </Field>
+                  <Field label="duration">{formatDuration((p.exitedAtMs ?? now) - p.startedAtMs)}</Field>
+                  <Field label="output">{formatBytes(p.outputBytes)}</Field>
+                  <Field label="cwd">
+                    <span className="mono">{p.cwd}</span>
+                  </Field>
                 </dl>
                 <pre className="tail" data-testid="process-tail" aria-label={`Output of ${p.processId}`} tabIndex={0}>
                   {p.tail === '' ? '(no output yet)' : p.tail}

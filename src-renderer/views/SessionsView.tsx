@@ -1,66 +1,54 @@
+import type { SessionView } from '../../src-main/control/contract.ts';
 import { useActions, useDesk, useNow } from '../desk-context.ts';
 import { carrierLabel, formatCountdown, formatDuration } from '../format.ts';
 import { commandKey } from '../store/desk-store.ts';
-import { Badge, CommandButton, Empty, Panel, useCapped } from './common.tsx';
+import { Badge, CommandButton, TablePanel, type Column } from './common.tsx';
 
 export function SessionsView(): React.JSX.Element | null {
   const sessions = useDesk((s) => s.snapshot?.sessions ?? null);
   const { run } = useActions();
   const now = useNow();
-  const { shown, more } = useCapped(sessions ?? []);
   if (sessions === null) return null;
+  const columns: Column<SessionView>[] = [
+    { header: 'Session', cell: (s) => s.sessionId, className: 'mono' },
+    { header: 'Client', cell: (s) => s.clientName },
+    { header: 'Carrier', cell: (s) => carrierLabel(s.carrier) },
+    {
+      header: 'State',
+      cell: (s) => (
+        <>
+          <Badge tone={s.state === 'attached' ? 'ok' : 'warn'}>{s.state}</Badge>
+          {s.state === 'detached' && s.expiresAtMs !== null ? (
+            <span className="muted" data-testid="session-expiry">
+              {' '}
+              expires {formatCountdown(s.expiresAtMs, now)}
+            </span>
+          ) : null}
+        </>
+      ),
+    },
+    { header: 'Processes', cell: (s) => s.processCount },
+    { header: 'Age', cell: (s) => formatDuration(now - s.createdAtMs) },
+  ];
   return (
-    <Panel title="Sessions" id="sessions">
-      {sessions.length === 0 ? (
-        <Empty>No sessions yet. A client that connects to the local listener or over the relay starts one.</Empty>
-      ) : (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Session</th>
-              <th scope="col">Client</th>
-              <th scope="col">Carrier</th>
-              <th scope="col">State</th>
-              <th scope="col">Processes</th>
-              <th scope="col">Age</th>
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {shown.map((session) => (
-              <tr key={session.sessionId} data-testid="session-row" data-session-id={session.sessionId}>
-                <td className="mono">{session.sessionId}</td>
-                <td>{session.clientName}</td>
-                <td>{carrierLabel(session.carrier)}</td>
-                <td>
-                  <Badge tone={session.state === 'attached' ? 'ok' : 'warn'}>{session.state}</Badge>
-                  {session.state === 'detached' && session.expiresAtMs !== null ? (
-                    <span className="muted" data-testid="session-expiry">
-                      {' '}
-                      expires {formatCountdown(session.expiresAtMs, now)}
-                    </span>
-                  ) : null}
-                </td>
-                <td>{session.processCount}</td>
-                <td>{formatDuration(now - session.createdAtMs)}</td>
-                <td>
-                  <CommandButton
-                    danger
-                    pendingKey={commandKey('closeSession', session.sessionId)}
-                    label={`Close session ${session.sessionId}`}
-                    onClick={() => void run('closeSession', { sessionId: session.sessionId }, commandKey('closeSession', session.sessionId))}
-                  >
-                    Close
-                  </CommandButton>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+    <TablePanel
+      title="Sessions"
+      id="sessions"
+      rows={sessions}
+      empty="No sessions yet. A client that connects to the local listener or over the relay starts one."
+      columns={columns}
+      rowKey={(s) => s.sessionId}
+      rowAttributes={(s) => ({ 'data-testid': 'session-row', 'data-session-id': s.sessionId })}
+      actions={(s) => (
+        <CommandButton
+          danger
+          pendingKey={commandKey('closeSession', s.sessionId)}
+          label={`Close session ${s.sessionId}`}
+          onClick={() => void run('closeSession', { sessionId: s.sessionId }, commandKey('closeSession', s.sessionId))}
+        >
+          Close
+        </CommandButton>
       )}
-      {more}
-    </Panel>
+    />
   );
 }

@@ -70,3 +70,65 @@ export function Field(props: { label: string; children: ReactNode }): React.JSX.
     </div>
   );
 }
+
+/** One column of a `TablePanel`: its header and how a row fills the cell. */
+export interface Column<T> {
+  header: string;
+  cell: (row: T) => ReactNode;
+  className?: string;
+}
+
+/**
+ * A panel listing `rows` as a table (or `empty` when there are none), capped behind "Show more",
+ * with an unlabelled trailing column for per-row actions. `rowAttributes` gives each row its test
+ * and data attributes.
+ */
+export function TablePanel<T>(props: {
+  title: string;
+  id: string;
+  rows: readonly T[];
+  empty: ReactNode;
+  columns: readonly Column<T>[];
+  rowKey: (row: T) => string;
+  rowAttributes?: (row: T) => Record<`data-${string}`, string | number | undefined>;
+  actions?: (row: T) => ReactNode;
+}): React.JSX.Element {
+  const { shown, more } = useCapped(props.rows);
+  return (
+    <Panel title={props.title} id={props.id}>
+      {props.rows.length === 0 ? (
+        <Empty>{props.empty}</Empty>
+      ) : (
+        <table>
+          <thead>
+            <tr>
+              {props.columns.map((column) => (
+                <th scope="col" key={column.header}>
+                  {column.header}
+                </th>
+              ))}
+              {props.actions ? (
+                <th scope="col">
+                  <span className="sr-only">Actions</span>
+                </th>
+              ) : null}
+            </tr>
+          </thead>
+          <tbody>
+            {shown.map((row) => (
+              <tr key={props.rowKey(row)} {...props.rowAttributes?.(row)}>
+                {props.columns.map((column) => (
+                  <td key={column.header} className={column.className}>
+                    {column.cell(row)}
+                  </td>
+                ))}
+                {props.actions ? <td>{props.actions(row)}</td> : null}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {more}
+    </Panel>
+  );
+}
