@@ -38,8 +38,11 @@ import type { SettingsStore } from './settings-store.ts';
 
 /** What a remote link factory gets: how to serve a stream, where to log, and the settings. */
 export interface RemoteLinkContext {
-  /** Serves one authenticated relay stream (the runtime's ExecServer). */
-  serve(pipe: MessagePipe): void;
+  /**
+   * Serves one authenticated relay stream with the runtime's ExecServer; the processor it returns
+   * tells the link the stream's session and inbound backlog.
+   */
+  serve(pipe: MessagePipe): ReturnType<ExecServer['serve']>;
   log: Logger;
   /** Non-secret settings at the time of connecting. */
   settings: SettingsView;
