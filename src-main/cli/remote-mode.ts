@@ -223,6 +223,8 @@ function stateLogger(log: Logger) {
   return (event: RuntimeEvent) => {
     if (event.type === 'registration') {
       const s = event.registration;
+      // The runtime announces a new link's initial 'stopped'; the log starts with its first step.
+      if (lastStatus === null && s.status === 'stopped') return;
       const key = `${s.status}|${s.registrationId}|${s.lastError}`;
       if (key === lastStatus) return;
       lastStatus = key;

@@ -407,7 +407,9 @@ export class ExecutorRuntime implements ControlApi {
     this.publish({ type: 'registration', registration: { ...link.state } });
     link.fatal.then(
       (fatal) => {
-        this.log.error('remote link stopped for good', { code: fatal.code, error: fatal.message });
+        // Code 0 is a clean end (e.g. a credential pipe closed), not a failure.
+        if (fatal.code === 0) this.log.info('remote link ended', { code: 0 });
+        else this.log.error('remote link stopped for good', { code: fatal.code, error: fatal.message });
         this.options.onRemoteFatal?.(fatal);
       },
       () => undefined,
