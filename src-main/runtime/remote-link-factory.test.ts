@@ -170,3 +170,31 @@ test('ChatGPT mode without auth.json and opt-in Agent Identity without CODEX_ACC
     await home.cleanup();
   }
 });
+
+test('a link that cannot be built ends in state error; Connect again retries with a fresh credential', async () => {
+  const settings = new SettingsStore({ dir: null, secretBox: testSecretBox });
+  settings.update({ apiKey: STORED_KEY, remote: { registryUrl: 'http://127.0.0.1:1/api', environmentId: 'env-broken' } });
+  let builds = 0;
+  const runtime = new ExecutorRuntime({
+    host: 'desktop',
+    version: '0',
+    settings,
+    logSink: silentLogger,
+    createRemoteLink: settingsRemoteLinkFactory({
+      env: {},
+      createLink: () => {
+        builds++;
+        throw new Error('cannot build the link');
+      },
+    }),
+  });
+  try {
+    runtime.connectRemote();
+    await until(() => runtime.snapshot().registration.status === 'error', 'state error');
+    assert.equal(runtime.snapshot().registration.lastError, 'cannot build the link');
+    runtime.connectRemote();
+    await until(() => builds === 2 && runtime.snapshot().registration.status === 'error', 'a second attempt');
+  } finally {
+    await runtime.shutdown();
+  }
+});

@@ -161,26 +161,28 @@ class SettingsRemoteLink implements RemoteLink {
       });
     } catch (err) {
       if (generation !== this.generation) return;
-      const message = err instanceof Error ? err.message : String(err);
-      const authNeeded = err instanceof AuthError && (err.kind === 'auth_needed' || NO_CREDENTIAL_MESSAGES.has(message));
-      // AuthError texts are the binary's and never carry the credential.
-      log.error('remote link cannot start', { authMethod: this.settings.authMethod, error: message });
-      this.setState({ status: authNeeded ? 'auth_needed' : 'error', lastError: message, lastErrorAtMs: Date.now() });
-      return;
+      const authNeeded = err instanceof AuthError && (err.kind === 'auth_needed' || NO_CREDENTIAL_MESSAGES.has(err.message));
+      return this.fail(err, authNeeded ? 'auth_needed' : 'error');
     }
     if (generation !== this.generation) {
       auth.close();
       return;
     }
-    const link = (this.options.createLink ?? ((o: NoiseRemoteLinkOptions) => new NoiseRemoteLink(o)))({
-      registryUrl: this.settings.registryUrl,
-      environmentId: this.settings.environmentId,
-      name: this.settings.name,
-      auth,
-      server: { serve: this.context.serve },
-      log,
-      env: this.options.env,
-    });
+    let link: RemoteLink;
+    try {
+      link = (this.options.createLink ?? ((o: NoiseRemoteLinkOptions) => new NoiseRemoteLink(o)))({
+        registryUrl: this.settings.registryUrl,
+        environmentId: this.settings.environmentId,
+        name: this.settings.name,
+        auth,
+        server: { serve: this.context.serve },
+        log,
+        env: this.options.env,
+      });
+    } catch (err) {
+      auth.close();
+      return this.fail(err, 'error');
+    }
     const unsubscribe = link.subscribe((event) => {
       if (this.inner?.link !== link) return;
       if (event.type === 'state') this.current = event.state;
@@ -190,6 +192,13 @@ class SettingsRemoteLink implements RemoteLink {
     link.start();
     this.current = link.state;
     this.emit({ type: 'state', state: this.current });
+  }
+
+  private fail(err: unknown, status: 'auth_needed' | 'error'): void {
+    const message = err instanceof Error ? err.message : String(err);
+    // AuthError texts are the binary's and never carry the credential.
+    this.context.log.error('remote link cannot start', { authMethod: this.settings.authMethod, error: message });
+    this.setState({ status, lastError: message, lastErrorAtMs: Date.now() });
   }
 
   /** Forgets a stopped or failed inner link: its streams leave the view, its credential is closed. */
