@@ -1,30 +1,26 @@
 /**
  * The registration panel following the REAL Noise remote link against the fake registry +
  * rendezvous: Registering/Connecting → Online → Reconnecting (with the next-attempt countdown)
- * → Online, in the dashboard (Chromium) of an in-process ExecutorRuntime.
- *
- * The link (src-main/remote/noise-remote-link.ts) lands on another branch; until it is merged
- * this spec is skipped with that reason. It is loaded by path so this file compiles without it.
- * The same views over a scripted link run now: registration-states.test.ts.
+ * → Online, in the dashboard (Chromium) of an in-process ExecutorRuntime. The link is the one the
+ * desktop app uses (runtime/remote-link-factory.ts): registry, environment and API key are typed
+ * into the Settings form first, and Connect builds the link from them.
+ * The same views over a scripted link: registration-states.test.ts.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { expect, type Browser, type Page } from '@playwright/test';
 import { ControlServer } from '../src-main/control/control-server.ts';
 import { silentLogger } from '../src-main/core/log.ts';
 import { ExecutorRuntime } from '../src-main/runtime/executor-runtime.ts';
+import { settingsRemoteLinkFactory } from '../src-main/runtime/remote-link-factory.ts';
 import { SettingsStore } from '../src-main/runtime/settings-store.ts';
-import type { RemoteLink } from '../src-main/remote/remote-link-types.ts';
+import { testSecretBox } from '../src-main/runtime/test-support.ts';
 import { FakeRegistry } from '../src-main/testkit/remote/fake-registry.ts';
 import { chromiumMissing, launchChromium, screenshot } from './support/browser.ts';
-import { projectRoot, rendererIndex } from './support/paths.ts';
+import { rendererIndex } from './support/paths.ts';
 import { suiteUnless } from './support/skippable.ts';
 
-const REMOTE_LINK = join(projectRoot, 'src-main/remote/noise-remote-link.ts');
-const API_KEY_PROVIDER = join(projectRoot, 'src-main/remote/auth/api-key-provider.ts');
 const API_KEY = 'sk-test-executor';
 const ENVIRONMENT_ID = 'env-e2e-registration';
 
@@ -40,9 +36,7 @@ const RECORD_STATES = `(() => {
   new MutationObserver(record).observe(document.body, { subtree: true, childList: true, characterData: true });
 })()`;
 
-const skip = !existsSync(REMOTE_LINK)
-  ? 'the Noise remote link (src-main/remote/noise-remote-link.ts) is not on this branch yet'
-  : (chromiumMissing() ?? (existsSync(rendererIndex) ? false : 'the renderer is not built (npm run build; npm test builds it)'));
+const skip = chromiumMissing() ?? (existsSync(rendererIndex) ? false : 'the renderer is not built (npm run build; npm test builds it)');
 
 suiteUnless(skip, 'registration panel against the fake registry', { timeout: 120_000 }, () => {
   let registry: FakeRegistry;
@@ -54,25 +48,15 @@ suiteUnless(skip, 'registration panel against the fake registry', { timeout: 120
   let refuseUpgrades = false;
 
   before(async () => {
-    const { NoiseRemoteLink } = await import(pathToFileURL(REMOTE_LINK).href);
-    const { ApiKeyProvider } = await import(pathToFileURL(API_KEY_PROVIDER).href);
     registry = await FakeRegistry.start({ executorToken: API_KEY, rejectUpgrades: () => (refuseUpgrades ? 503 : undefined) });
-    const settings = new SettingsStore({ dir: null });
-    settings.update({ remote: { registryUrl: registry.baseUrl, environmentId: ENVIRONMENT_ID, name: 'e2e-laptop' } });
+    // A keychain stand-in, as the desktop app has one; no CODEX_API_KEY or auth.json to fall back on.
+    const settings = new SettingsStore({ dir: null, secretBox: testSecretBox });
     runtime = new ExecutorRuntime({
-      host: 'headless',
+      host: 'desktop',
       version: 'e2e',
       settings,
       logSink: silentLogger,
-      createRemoteLink: (context): RemoteLink =>
-        new NoiseRemoteLink({
-          registryUrl: context.settings.remote.registryUrl,
-          environmentId: context.settings.remote.environmentId,
-          name: context.settings.remote.name,
-          auth: new ApiKeyProvider(API_KEY),
-          server: runtime.server,
-          log: context.log,
-        }),
+      createRemoteLink: settingsRemoteLinkFactory({ env: { CODEX_HOME: '/nonexistent-codex-home' } }),
     });
     control = await ControlServer.start({ target: runtime, log: silentLogger });
     browser = await launchChromium();
@@ -89,9 +73,18 @@ suiteUnless(skip, 'registration panel against the fake registry', { timeout: 120
   /** Every registration state the page has shown, in order (recorded in the page itself). */
   const seenStates = () => page.evaluate(() => ((window as any).__seenStates as string[]) ?? []);
 
-  test('Connect: the page follows the link through registering/connecting to online', async () => {
+  test('settings typed in the form, then Connect: the page follows the link through registering/connecting to online', async () => {
     await page.goto(control.dashboardUrl);
-    await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: /^Registration/ }).click();
+    const nav = (name: RegExp) => page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name });
+    await nav(/^Settings/).click();
+    await page.getByLabel('Registry URL').fill(registry.baseUrl);
+    await page.getByLabel('Environment id').fill(ENVIRONMENT_ID);
+    await page.getByLabel('Executor name').fill('e2e-laptop');
+    await page.getByLabel('API key', { exact: true }).fill(API_KEY);
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await expect(page.getByText('Saved.')).toBeVisible();
+    assert.equal(runtime.snapshot().settings.hasApiKey, true);
+    await nav(/^Registration/).click();
     // A string, not a function: tsx would wrap named inner functions in a helper the page lacks.
     await page.evaluate(RECORD_STATES);
     await expect(page.getByTestId('registration-state')).toHaveText('Stopped');

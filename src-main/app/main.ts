@@ -13,6 +13,7 @@ import { ControlServer } from '../control/control-server.ts';
 import { createLogger } from '../core/log.ts';
 import { execDeskHome, removeDiscovery, writeDiscovery } from '../runtime/instance-discovery.ts';
 import { ExecutorRuntime } from '../runtime/executor-runtime.ts';
+import { settingsRemoteLinkFactory } from '../runtime/remote-link-factory.ts';
 import { SETTINGS_FILE, SettingsStore } from '../runtime/settings-store.ts';
 import { createInvokeHandler } from './ipc-invoke.ts';
 import { parseLaunchFlags, showWindowAtLaunch } from './launch-plan.ts';
@@ -68,6 +69,7 @@ async function start(): Promise<void> {
     version: app.getVersion(),
     settings,
     logSink: createLogger(),
+    createRemoteLink: settingsRemoteLinkFactory({ env: process.env }),
   });
 
   // Quit (menu, signal, OS logout) always goes through the runtime's shutdown, which kills every child.

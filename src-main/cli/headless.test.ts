@@ -4,7 +4,10 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import WebSocket from 'ws';
+import { parseDashboardUrl, WsControlClient, type WebSocketConstructor } from '../control/ws-control-client.ts';
 import { discoveryPath } from '../runtime/instance-discovery.ts';
+import { FakeRegistry } from '../testkit/remote/fake-registry.ts';
 import { until } from '../runtime/test-support.ts';
 import { launch, runCli } from './headless-test-support.ts';
 
@@ -87,6 +90,35 @@ test('stdio with --dashboard: stdout carries only JSON-RPC, status sees the stdi
     assert.ok(!existsSync(discoveryPath(home)));
   } finally {
     await instance.stop('SIGKILL');
+    rmSync(home, { recursive: true, force: true });
+  }
+});
+
+test('--no-ui: the dashboard\'s Connect registers with the remote settings entered there and CODEX_API_KEY', { timeout: 60_000 }, async () => {
+  const registry = await FakeRegistry.start({ executorToken: 'sk-env-key' });
+  const home = tempHome();
+  const env = { ...process.env, EXEC_DESK_HOME: home, CODEX_API_KEY: 'sk-env-key' };
+  const instance = launch(['--listen', 'ws://127.0.0.1:0', '--no-ui'], env);
+  let client: WsControlClient | null = null;
+  try {
+    const { url, token } = parseDashboardUrl(await instance.dashboardUrl);
+    client = await WsControlClient.connect({ url, token, WebSocket: WebSocket as unknown as WebSocketConstructor });
+    await client.invoke('updateSettings', { remote: { registryUrl: registry.baseUrl, environmentId: 'env-dashboard' } });
+    await client.invoke('connectRemote', undefined);
+    await registry.waitForExecutor('env-dashboard');
+    // The registry sees the socket a moment before the executor marks itself online: poll.
+    let status = await runCli(['status', '--json'], env);
+    for (let i = 0; i < 50 && status.code !== 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      status = await runCli(['status', '--json'], env);
+    }
+    assert.equal(status.code, 0, status.stdout + status.stderr);
+    assert.equal(JSON.parse(status.stdout).snapshot.registration.environmentId, 'env-dashboard');
+    assert.equal(await instance.stop('SIGTERM'), 0);
+  } finally {
+    client?.close();
+    await instance.stop('SIGKILL');
+    await registry.close();
     rmSync(home, { recursive: true, force: true });
   }
 });

@@ -8,6 +8,7 @@ import { parseCli } from './options.ts';
 import { runHeadless } from './headless.ts';
 import { runStatus, STATUS_SUBCOMMAND } from './status-command.ts';
 import { createLogger } from '../core/log.ts';
+import { settingsRemoteLinkFactory } from '../runtime/remote-link-factory.ts';
 import { processIo, runRemoteMode } from './remote-mode.ts';
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -21,7 +22,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   try {
     // Remote mode (--remote / forward) lives in remote-mode.ts.
     if (outcome.options.remote) return await runRemoteMode(outcome.options, processIo(createLogger(), env));
-    return await runHeadless(outcome.options, { env });
+    // The dashboard's Connect (--dashboard / --no-ui): remote settings entered there, credentials from env or auth.json.
+    return await runHeadless(outcome.options, { env, createRemoteLink: settingsRemoteLinkFactory({ env }) });
   } catch (err) {
     process.stderr.write(`Error: ${(err as Error).message}\n`);
     return 1;

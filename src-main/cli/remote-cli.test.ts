@@ -295,6 +295,20 @@ describe('parsed remote options', () => {
     assert.deepEqual((await run(['--remote', R, '--environment-id', 'e', '--executor-credential-stdin']))!.auth, { ...noAuth, executorCredentialStdin: true });
   });
 
+  test('exec-desk\'s own --no-ui / --dashboard go with --remote, and before `forward` (root flags, as clap scopes them)', async () => {
+    for (const argv of [
+      ['--remote', R, '--environment-id', 'e', '--no-ui', '--dashboard=0'],
+      ['--no-ui', '--dashboard=0', 'forward', ...FORWARD],
+    ]) {
+      const outcome = await parseCli(argv, {});
+      assert.equal(outcome.kind, 'run', JSON.stringify(outcome));
+      const options = (outcome as Extract<CliOutcome, { kind: 'run' }>).options;
+      assert.deepEqual([options.noUi, options.dashboard, options.remote?.environmentId], [true, { port: 0 }, 'e']);
+    }
+    const after = await parseCli(['forward', ...FORWARD, '--no-ui'], {});
+    assert.equal(after.kind, 'exit');
+  });
+
   test('direct transport with SigV4 options (service default execute-api)', async () => {
     const remote = await run(['--remote', R, '--environment-id', 'e', '--remote-transport', 'direct', '--aws-sigv4', '--aws-region', 'eu-west-1']);
     assert.equal(remote!.transport, 'direct');

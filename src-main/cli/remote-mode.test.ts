@@ -5,14 +5,19 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { RuntimeSnapshot } from '../control/contract.ts';
+import { discoveryPath } from '../runtime/instance-discovery.ts';
 import { FakeRegistry } from '../testkit/remote/fake-registry.ts';
 import { NoiseHarness, runProcess } from '../testkit/remote/harness-client.ts';
 import { MockModel } from '../testkit/remote/mock-model.ts';
 import { referenceAvailable, startReferenceExecutor, startReferenceHarness, type ReferenceProcess } from '../testkit/remote/reference.ts';
 import { startServer, type StartedServer } from '../testkit/server-process.ts';
+import { launch, runCli } from './headless-test-support.ts';
+import { STATUS_EXIT } from './status-command.ts';
 
 const API_KEY = 'sk-test-executor';
 const HARNESS_TOKEN = 'harness-token';
@@ -31,6 +36,15 @@ function startRemoteCli(registry: FakeRegistry, environmentId: string, extra: st
     noUrl: true,
     stdinPipe: options.stdinPipe,
   });
+}
+
+/** Polls an async condition (a CLI round trip per check). */
+async function eventually(check: () => Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 async function exitOf(server: StartedServer, timeoutMs = 15_000): Promise<number | null> {
@@ -254,3 +268,81 @@ test(
     }
   },
 );
+
+test('--remote … --no-ui: `status --json` shows the registration, the relay stream, its session and process; nothing on stdout', { timeout: 60_000 }, async () => {
+  const registry = await FakeRegistry.start({ executorToken: API_KEY });
+  const home = mkdtempSync(join(tmpdir(), 'exec-desk-remote-status-'));
+  const env = { ...cliEnv(), EXEC_DESK_HOME: home };
+  const cli = launch(['--remote', registry.baseUrl, '--environment-id', 'env-status', '--no-ui'], env);
+  let harness: NoiseHarness | null = null;
+  const status = async () => {
+    const result = await runCli(['status', '--json'], env);
+    return { code: result.code, report: JSON.parse(result.stdout) as { online: boolean; snapshot: RuntimeSnapshot } };
+  };
+  try {
+    await cli.dashboardUrl;
+    await registry.waitForExecutor('env-status');
+    await eventually(async () => (await status()).code === STATUS_EXIT.online, 'status reports online');
+    const online = (await status()).report;
+    assert.equal(online.online, true);
+    assert.equal(online.snapshot.host, 'headless');
+    assert.equal(online.snapshot.listener.status, 'stopped', 'no local listener in remote mode');
+    const registration = online.snapshot.registration;
+    assert.deepEqual(
+      [registration.status, registration.environmentId, registration.authMethod, registration.transport],
+      ['online', 'env-status', 'api-key', 'noise'],
+    );
+    assert.match(registration.registrationId ?? '', /\S/);
+
+    harness = await NoiseHarness.connect({ registryUrl: registry.baseUrl, environmentId: 'env-status' });
+    const stream = await harness.openStream();
+    const { sessionId } = await stream.initialize('status-harness');
+    await stream.call('process/start', { processId: 'sleeper', argv: ['/bin/sleep', '30'], cwd: pathToFileURL(tmpdir()).href, env: { PATH: '/usr/bin:/bin' }, tty: false, arg0: null });
+    await eventually(async () => {
+      const s = (await status()).report.snapshot;
+      return s.streams.some((v) => v.sessionId === sessionId) && s.processes.some((p) => p.processId === 'sleeper');
+    }, 'status shows the stream with its session and the process');
+    const snapshot = (await status()).report.snapshot;
+    const view = snapshot.streams.find((v) => v.sessionId === sessionId)!;
+    assert.equal(view.streamId, stream.streamId);
+    assert.equal(view.state, 'open');
+    assert.deepEqual(
+      snapshot.sessions.map((s) => [s.sessionId, s.clientName, s.carrier, s.processCount]),
+      [[sessionId, 'status-harness', { kind: 'relay', streamId: stream.streamId }, 1]],
+    );
+    assert.deepEqual(
+      snapshot.processes.map((p) => [p.sessionId, p.processId, p.state, p.argv]),
+      [[sessionId, 'sleeper', 'running', ['/bin/sleep', '30']]],
+    );
+
+    assert.equal(await cli.stop('SIGTERM'), 0, cli.stderr());
+    assert.equal(cli.stdout(), '', 'remote mode prints nothing on stdout, even with --no-ui');
+    assert.ok(!existsSync(discoveryPath(home)), 'the discovery file is removed on exit');
+    assert.ok(!cli.stderr().includes(API_KEY), 'the API key is never logged');
+  } finally {
+    harness?.close();
+    await cli.stop('SIGKILL');
+    await registry.close();
+    rmSync(home, { recursive: true, force: true });
+  }
+});
+
+test('a bare --remote run stays a drop-in: no control server, no discovery file, nothing on stdout', { timeout: 60_000 }, async () => {
+  const registry = await FakeRegistry.start({ executorToken: API_KEY });
+  const home = mkdtempSync(join(tmpdir(), 'exec-desk-remote-bare-'));
+  const env = { ...cliEnv(), EXEC_DESK_HOME: home };
+  const cli = launch(['--remote', registry.baseUrl, '--environment-id', 'env-bare'], env);
+  try {
+    await registry.waitForExecutor('env-bare');
+    const result = await runCli(['status', '--json'], env);
+    assert.equal(result.code, STATUS_EXIT.unreachable);
+    assert.ok(!existsSync(discoveryPath(home)));
+    assert.ok(!cli.stderr().includes('dashboard'), cli.stderr());
+    assert.equal(await cli.stop('SIGTERM'), 0, cli.stderr());
+    assert.equal(cli.stdout(), '');
+  } finally {
+    await cli.stop('SIGKILL');
+    await registry.close();
+    rmSync(home, { recursive: true, force: true });
+  }
+});

@@ -11,18 +11,24 @@
  *   - `--executor-credential-stdin` pipe closes → whatever the provider reports (§3.5), through the link.
  * Nothing goes to stdout. Link and stream state changes are logged to stderr; credentials never are
  * (the registry URL is logged without userinfo).
+ *
+ * The link runs inside an ExecutorRuntime, so with `--dashboard` / `--no-ui` the control server,
+ * the discovery file and `exec-desk status --json` show its registration, streams, sessions and
+ * processes. Without those flags nothing else appears (no port, no file): a drop-in for the reference.
  */
 import type { Readable } from 'node:stream';
-import { ExecServer } from '../core/exec-server.ts';
 import type { Logger } from '../core/log.ts';
-import type { RegistrationState, StreamView } from '../control/contract.ts';
+import type { RuntimeEvent } from '../control/contract.ts';
 import { AuthError, type AuthContext, type AuthProvider, type AuthSelection } from '../remote/auth/auth-provider.ts';
 import { createAuthProvider, resolveCodexHome } from '../remote/auth/create-auth-provider.ts';
 import { parseRegistryUrl } from '../remote/auth/registry-url.ts';
 import { NoiseRemoteLink, type NoiseRemoteLinkOptions } from '../remote/noise-remote-link.ts';
 import type { RemoteLink } from '../remote/remote-link-types.ts';
+import { ExecutorRuntime, type RemoteLinkFactory } from '../runtime/executor-runtime.ts';
+import { SettingsStore } from '../runtime/settings-store.ts';
+import { controlServerWanted, openControlSurface, type ControlSurface } from './control-surface.ts';
 import { ForwardUrlError, forwardingServer, parseForwardUrl } from './forward-bridge.ts';
-import type { ServerOptions } from './options.ts';
+import { packageVersion, type RemoteOptions, type ServerOptions } from './options.ts';
 
 /** Stand-in registry URL while resolving the credential of an unparsable `--remote` (see below). */
 const PLACEHOLDER_REGISTRY = 'https://registry.invalid/';
@@ -94,29 +100,46 @@ export async function runRemoteMode(options: ServerOptions, io: RemoteModeIo): P
     return fail(DIRECT_NOT_SUPPORTED);
   }
 
-  // 3. From here on the process runs until a signal, stdin EOF or a fatal link error.
-  const server = new ExecServer({ concurrency: options.concurrentRequests, log });
-  const link = (io.createLink ?? ((o) => new NoiseRemoteLink(o)))({
-    registryUrl: remote.registryUrl,
-    environmentId: remote.environmentId,
-    name: remote.name,
-    auth,
-    server: forwardTo ? forwardingServer(forwardTo, log) : server,
-    log,
-    env: io.env,
-  });
-
+  // 3. From here on the process runs until a signal, stdin EOF or a fatal link error, hosted by an
+  //    ExecutorRuntime: the one state the dashboard and `exec-desk status` read.
   let finish!: (outcome: { code: number; message: string }) => void;
   const finished = new Promise<{ code: number; message: string }>((resolve) => (finish = resolve));
+  const runtime = new ExecutorRuntime({
+    host: 'headless',
+    version: packageVersion(),
+    settings: new SettingsStore({ dir: null }),
+    concurrency: options.concurrentRequests,
+    logSink: log,
+    createRemoteLink: remoteLinkFactory(remote, auth, forwardTo, io),
+    onRemoteFatal: finish,
+  });
   const onSignal = (reason: string) => () => {
-    log.info('shutting down', { reason });
+    runtime.log.info('shutting down', { reason });
     finish({ code: 0, message: '' });
   };
   const onTerm = onSignal('SIGTERM');
   const onInt = onSignal('SIGINT');
   io.signals.on('SIGTERM', onTerm);
   io.signals.on('SIGINT', onInt);
-  void link.fatal.then(finish);
+
+  // With `--dashboard` / `--no-ui` only: a bare `--remote` run opens no port and writes no file.
+  let control: ControlSurface | null = null;
+  let unsubscribe = () => {};
+  const end = async () => {
+    io.signals.off('SIGTERM', onTerm);
+    io.signals.off('SIGINT', onInt);
+    unsubscribe();
+    await Promise.all([control?.close(), runtime.shutdown()]);
+    auth.close();
+  };
+  if (controlServerWanted(options)) {
+    control = await openControlSurface(runtime, options, { env: io.env, stderr: io.stderr });
+    if (!control) {
+      await end();
+      return 1;
+    }
+    control.announce(null);
+  }
 
   if (options.exitOnStdinClose) {
     let atEof = false;
@@ -134,33 +157,48 @@ export async function runRemoteMode(options: ServerOptions, io: RemoteModeIo): P
     // reference; give the first read a moment so a fast registry error cannot win that race.
     await firstRead;
     if (atEof) {
-      io.signals.off('SIGTERM', onTerm);
-      io.signals.off('SIGINT', onInt);
-      await server.shutdown();
-      auth.close();
+      await end();
       return 0;
     }
   }
 
-  const unsubscribe = link.subscribe(stateLogger(log));
-  log.info('remote mode', {
+  unsubscribe = runtime.subscribe(stateLogger(runtime.log));
+  runtime.log.info('remote mode', {
     registry: redactUrl(remote.registryUrl),
     environmentId: remote.environmentId.trim(),
     auth: auth.method,
     ...(forwardTo ? { forwardTo: redactUrl(forwardTo.href) } : {}),
   });
-  link.start();
+  try {
+    runtime.connectRemote();
+  } catch (error) {
+    finish({ code: 1, message: `Error: ${(error as Error).message}` });
+  }
 
   const outcome = await finished;
-  io.signals.off('SIGTERM', onTerm);
-  io.signals.off('SIGINT', onInt);
-  unsubscribe();
-  await link.stop();
-  await server.shutdown();
-  auth.close();
+  await end();
   io.stdin.pause(); // a resumed stdin pipe would keep the process alive
   if (outcome.message) io.stderr.write(`${outcome.message}\n`);
   return outcome.code;
+}
+
+/**
+ * The one place a `--remote` run chooses its link: a Noise link (§4–§12) whose relay streams are
+ * served by the runtime's ExecServer, or with `forward --connect` (§14) bridged each to its own
+ * connection to that exec-server (they still show as the runtime's streams, with no session here).
+ */
+function remoteLinkFactory(remote: RemoteOptions, auth: AuthProvider, forwardTo: URL | null, io: RemoteModeIo): RemoteLinkFactory {
+  const createLink = io.createLink ?? ((o: NoiseRemoteLinkOptions) => new NoiseRemoteLink(o));
+  return (context) =>
+    createLink({
+      registryUrl: remote.registryUrl,
+      environmentId: remote.environmentId,
+      name: remote.name,
+      auth,
+      server: forwardTo ? forwardingServer(forwardTo, context.log) : { serve: context.serve },
+      log: context.log,
+      env: io.env,
+    });
 }
 
 /**
@@ -182,9 +220,11 @@ function providerReadsStdin(selection: AuthSelection): boolean {
 function stateLogger(log: Logger) {
   let lastStatus: string | null = null;
   const streamStates = new Map<string, string>();
-  return (event: { type: 'state'; state: RegistrationState } | { type: 'stream'; stream: StreamView } | { type: 'streamRemoved'; streamId: string }) => {
-    if (event.type === 'state') {
-      const s = event.state;
+  return (event: RuntimeEvent) => {
+    if (event.type === 'registration') {
+      const s = event.registration;
+      // The runtime announces a new link's initial 'stopped'; the log starts with its first step.
+      if (lastStatus === null && s.status === 'stopped') return;
       const key = `${s.status}|${s.registrationId}|${s.lastError}`;
       if (key === lastStatus) return;
       lastStatus = key;
@@ -200,7 +240,7 @@ function stateLogger(log: Logger) {
       const fields: Record<string, unknown> = { streamId: v.streamId, state: v.state };
       if (v.endReason) fields.reason = v.endReason;
       log.info('relay stream', fields);
-    } else {
+    } else if (event.type === 'streamRemoved') {
       streamStates.delete(event.streamId);
     }
   };

@@ -38,8 +38,11 @@ import type { SettingsStore } from './settings-store.ts';
 
 /** What a remote link factory gets: how to serve a stream, where to log, and the settings. */
 export interface RemoteLinkContext {
-  /** Serves one authenticated relay stream (the runtime's ExecServer). */
-  serve(pipe: MessagePipe): void;
+  /**
+   * Serves one authenticated relay stream with the runtime's ExecServer; the processor it returns
+   * tells the link the stream's session and inbound backlog.
+   */
+  serve(pipe: MessagePipe): ReturnType<ExecServer['serve']>;
   log: Logger;
   /** Non-secret settings at the time of connecting. */
   settings: SettingsView;
@@ -404,7 +407,9 @@ export class ExecutorRuntime implements ControlApi {
     this.publish({ type: 'registration', registration: { ...link.state } });
     link.fatal.then(
       (fatal) => {
-        this.log.error('remote link stopped for good', { code: fatal.code, error: fatal.message });
+        // Code 0 is a clean end (e.g. a credential pipe closed), not a failure.
+        if (fatal.code === 0) this.log.info('remote link ended', { code: 0 });
+        else this.log.error('remote link stopped for good', { code: fatal.code, error: fatal.message });
         this.options.onRemoteFatal?.(fatal);
       },
       () => undefined,
