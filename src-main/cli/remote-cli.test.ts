@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseCli, type CliOutcome, type RemoteOptions } from './options.ts';
@@ -48,6 +48,8 @@ interface Case {
   /** Written to a stdin pipe (then closed, unless `keepStdinOpen`); without it stdin is /dev/null. */
   stdin?: string;
   keepStdinOpen?: boolean;
+  /** Hand `stdin` over as a regular file instead of a pipe. */
+  stdinFile?: boolean;
 }
 
 const usage = (argv: string[], first: string): Case => ({ argv, code: 2, first: `error: ${first}` });
@@ -180,6 +182,10 @@ const STARTUP_CASES: Case[] = [
   { ...config(['--remote', HTTPS_R, '--environment-id', 'e', '--chatgpt-token-stdin'], 'expected a bounded, newline-terminated ChatGPT access token', MISSING_HOME), stdin: '' },
   { ...config(['--remote', HTTPS_R, '--environment-id', 'e', '--chatgpt-token-stdin', '--chatgpt-account-id', 'other'], '--chatgpt-account-id does not match the token', MISSING_HOME), stdin: `${CHATGPT_TOKEN}\n` },
   { ...config(['--remote', HTTPS_R, '--environment-id', 'e', '--chatgpt-token-stdin'], 'CODEX_HOME points to "/nonexistent/exec-desk-codex-home", but that path does not exist', MISSING_HOME), stdin: `${CHATGPT_TOKEN}\n` },
+  // only the ChatGPT token mode refuses a regular file; the bearer and executor credential modes read it
+  { ...config(['--remote', HTTPS_R, '--environment-id', 'e', '--chatgpt-token-stdin'], 'ChatGPT token stdin must be a pipe or socket'), stdin: `${CHATGPT_TOKEN}\n`, stdinFile: true },
+  { ...config(['--remote', R, '--environment-id', 'e', '--registration-bearer-stdin'], 'CODEX_HOME points to "/nonexistent/exec-desk-codex-home", but that path does not exist', MISSING_HOME), stdin: 'bearer\n', stdinFile: true },
+  { ...config(['--remote', R, '--environment-id', 'other', '--executor-credential-stdin'], 'exec-server executor credential is for a different environment'), stdin: FRAME, stdinFile: true },
   // stdin credentials: the registry's error body is never shown
   { ...config(['--remote', REFUSING_REGISTRY_400, '--environment-id', 'e', '--registration-bearer-stdin'], 'environment registry request failed (400 Bad Request): environment registry executor registration failed'), stdin: 'bearer\n' },
   { ...config(['--remote', REFUSING_REGISTRY_403, '--environment-id', 'e', '--registration-bearer-stdin'], 'environment registry authentication error: environment registry authentication failed (403 Forbidden): response body omitted'), stdin: 'bearer\n' },
@@ -252,8 +258,15 @@ function baseEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 
 function runCli(command: string, args: string[], env: NodeJS.ProcessEnv, c: Case): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env, stdio: [c.stdin === undefined ? 'ignore' : 'pipe', 'ignore', 'pipe'] });
-    if (c.stdin !== undefined) {
+    let input: 'ignore' | 'pipe' | number = c.stdin === undefined ? 'ignore' : 'pipe';
+    if (c.stdinFile) {
+      const file = join(mkdtempSync(join(home, 'stdin-')), 'stdin');
+      writeFileSync(file, c.stdin ?? '');
+      input = openSync(file, 'r');
+    }
+    const child = spawn(command, args, { env, stdio: [input, 'ignore', 'pipe'] });
+    if (typeof input === 'number') closeSync(input);
+    else if (c.stdin !== undefined) {
       child.stdin!.on('error', () => {});
       child.stdin!.write(c.stdin);
       if (!c.keepStdinOpen) child.stdin!.end();
