@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { PassThrough } from 'node:stream';
 import { AuthError, type AuthSelection } from './auth-provider.ts';
-import { checkCodexHomeExists, rustDebugString } from './codex-home.ts';
+import { checkCodexHomeExists } from './codex-home.ts';
 import { createAuthProvider } from './create-auth-provider.ts';
 import { context, NO_FLAGS, tempHome } from './testing/fixtures.ts';
 
-const missing = (path: string) => `CODEX_HOME points to ${rustDebugString(path)}, but that path does not exist`;
+const missing = (path: string) => `CODEX_HOME points to "${path}", but that path does not exist`;
 
 test('an explicit CODEX_HOME must be an existing directory; unset or empty is not checked', async () => {
   const home = await tempHome();
@@ -26,11 +26,6 @@ test('an explicit CODEX_HOME must be an existing directory; unset or empty is no
   } finally {
     await home.cleanup();
   }
-});
-
-test('the path is quoted like Rust Debug', () => {
-  assert.equal(rustDebugString('/a/b c'), '"/a/b c"');
-  assert.equal(rustDebugString('q"\\\n\t\u0001ü'), '"q\\"\\\\\\n\\t\\u{1}ü"');
 });
 
 test('when each credential mode checks it (the order 0.169.0 reports in)', async () => {

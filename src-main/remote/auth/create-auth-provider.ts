@@ -23,7 +23,7 @@ import { ApiKeyProvider } from './api-key-provider.ts';
 import { authJsonPath, classifyAuthJson, readAuthJsonText } from './auth-json.ts';
 import { ChatgptLoginProvider } from './chatgpt-login-provider.ts';
 import { ChatgptTokenStdinProvider } from './chatgpt-token-stdin-provider.ts';
-import { checkCodexHomeExists, CODEX_HOME_ENV } from './codex-home.ts';
+import { checkCodexHomeExists } from './codex-home.ts';
 import { ExecutorCredentialProvider } from './executor-credential-provider.ts';
 import { RegistrationBearerProvider } from './registration-bearer-provider.ts';
 import { SigV4Provider } from './sigv4-provider.ts';
@@ -40,7 +40,7 @@ export const CODEX_API_KEY_ENV = 'CODEX_API_KEY';
 
 /** `$CODEX_HOME` when set and non-empty (taken as is, like the binary), else `~/.codex`. */
 export function resolveCodexHome(env: NodeJS.ProcessEnv): string {
-  return env[CODEX_HOME_ENV] || join(homedir(), '.codex');
+  return env.CODEX_HOME || join(homedir(), '.codex');
 }
 
 /**
