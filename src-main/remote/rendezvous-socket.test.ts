@@ -86,6 +86,11 @@ describe('rendezvous socket', () => {
       assert.equal(first!.headers['x-cluster-name'], 'cluster-1');
       assert.equal(first!.headers['x-openai-internal-caller'], 'svc');
       assert.equal(second!.headers['x-cluster-name'], undefined);
+      // 0.169.0's order (and tungstenite's spelling) on the wire
+      assert.deepEqual(
+        first!.rawHeaders.filter((_, i) => i % 2 === 0),
+        ['Host', 'Connection', 'Upgrade', 'Sec-WebSocket-Version', 'Sec-WebSocket-Key', 'x-request-id', 'x-openai-internal-caller', 'x-cluster-name'],
+      );
       for (const req of [first!, second!]) {
         assert.equal(req.headers['sec-websocket-protocol'], undefined);
         assert.equal(req.headers['sec-websocket-extensions'], undefined);

@@ -12,6 +12,7 @@
  * relay host logs and drops those).
  */
 import { randomBytes } from 'node:crypto';
+import type { ClientRequest } from 'node:http';
 import WebSocket, { type RawData } from 'ws';
 import type { Logger } from '../core/log.ts';
 import { MAX_RELAY_WEBSOCKET_MESSAGE_BYTES } from '../transport/relay/frame-codec.ts';
@@ -51,12 +52,28 @@ export function newRequestId(): string {
   return `req_${randomBytes(16).toString('hex')}`;
 }
 
-/** The upgrade's own headers (ws adds Host, Connection, Upgrade, Sec-WebSocket-*). */
+/** The upgrade's own headers in 0.169.0's order (ws adds Host, Connection, Upgrade, Sec-WebSocket-*). */
 export function upgradeHeaders(env: NodeJS.ProcessEnv): Record<string, string> {
   const headers: Record<string, string> = { 'x-request-id': newRequestId() };
-  if (env.OPENAI_CLUSTER) headers['x-cluster-name'] = env.OPENAI_CLUSTER;
   if (env.DD_SERVICE) headers['x-openai-internal-caller'] = env.DD_SERVICE;
+  if (env.OPENAI_CLUSTER) headers['x-cluster-name'] = env.OPENAI_CLUSTER;
   return headers;
+}
+
+/** tungstenite's own upgrade headers, in the order it writes them; ours follow. */
+const HANDSHAKE_HEADER_ORDER = ['host', 'connection', 'upgrade', 'sec-websocket-version', 'sec-websocket-key'];
+
+/** Rewrites the (not yet sent) upgrade request's headers into the reference's order; then sends it. */
+function sendInReferenceOrder(request: ClientRequest): void {
+  const rank = (name: string) => {
+    const at = HANDSHAKE_HEADER_ORDER.indexOf(name.toLowerCase());
+    return at < 0 ? HANDSHAKE_HEADER_ORDER.length : at;
+  };
+  const entries = request.getRawHeaderNames().map((name) => [name, request.getHeader(name)!] as const);
+  for (const [name] of entries) request.removeHeader(name);
+  // Array.prototype.sort is stable: our own headers keep their order after the handshake ones.
+  for (const [name, value] of [...entries].sort((a, b) => rank(a[0]) - rank(b[0]))) request.setHeader(name, value);
+  request.end();
 }
 
 function toBytes(data: RawData): Uint8Array {
@@ -120,6 +137,7 @@ export class RendezvousSocket {
           followRedirects: false,
           headers: upgradeHeaders(env),
           ca: trustedCas(env),
+          finishRequest: sendInReferenceOrder,
         });
       } catch (error) {
         return resolve({ ok: false, rejected: false, status: null, error: (error as Error).message });
