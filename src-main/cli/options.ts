@@ -605,8 +605,9 @@ function scanCommand(cmd: CliCommand, argv: readonly string[], env: NodeJS.Proce
     if (fromEnv !== undefined) given.set('exitOnStdinClose', fromEnv);
   }
   const asText = new Map([...given].map(([k, v]) => [k, String(v)]));
-  // exec-desk extension: --exit-on-stdin-close is honoured in local mode too.
-  const skip = new Set(given.has('remote') ? [] : ['exitOnStdinClose']);
+  // exec-desk extension: --exit-on-stdin-close is honoured in local mode too (only there: before
+  // `forward` it requires the root's --remote, as in the reference).
+  const skip = new Set(given.has('remote') || forward ? [] : ['exitOnStdinClose']);
   const violation = checkConflicts(cmd.rules, asText) ?? checkRequired(cmd.rules, asText, skip);
   if (violation) throw ruleError(cmd, violation);
   return { given, forward };

@@ -2,15 +2,17 @@
  * Remote-mode command line, differentially: every argv below is run through the real CLI
  * (`node bin/exec-desk.mjs …`) and through `codex exec-server …` 0.169.0, and both must exit with
  * the same code and print the same first stderr line; for clap errors also the same argument
- * list and usage line (the program name aside). All cases fail before any network I/O (the
- * registry URL points at a closed loopback port anyway), with a fresh empty CODEX_HOME, stdin
- * at EOF and no credential unless the case sets CODEX_API_KEY.
+ * list and usage line (the program name aside). Nearly all cases fail before any network I/O (the
+ * registry URL points at a closed loopback port anyway; the few that register get a loopback
+ * registry refusing them), with a fresh empty CODEX_HOME unless the case sets one, stdin at EOF
+ * unless the case pipes some, and no credential unless the case sets CODEX_API_KEY.
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseCli, type CliOutcome, type RemoteOptions } from './options.ts';
@@ -23,6 +25,19 @@ const FORWARD = ['--remote', R, '--environment-id', 'e', '--connect', W];
 const KEY = { CODEX_API_KEY: 'sk-test' };
 /** Replaced by the URL of a loopback server that accepts connections and never answers. */
 const HANGING_REGISTRY = '<hanging registry>';
+/** Replaced by the URL of a loopback registry answering every request `400` / `403` with an error body. */
+const REFUSING_REGISTRY_400 = '<registry answering 400>';
+const REFUSING_REGISTRY_403 = '<registry answering 403>';
+/** A CODEX_HOME that does not exist, and one that is not a directory. */
+const MISSING_HOME = { CODEX_HOME: '/nonexistent/exec-desk-codex-home' };
+const FILE_HOME = { CODEX_HOME: '/dev/null' };
+const HTTPS_R = 'https://127.0.0.1:1/api';
+const FRAME = `${JSON.stringify({ version: 1, token: 'tok', environment_id: 'e', expires_at: Math.floor(Date.now() / 1000) + 3600 })}\n`;
+/** A JWT-shaped ChatGPT access token naming account `acct`. */
+const CHATGPT_TOKEN = [{ alg: 'none' }, { 'https://api.openai.com/auth': { chatgpt_account_id: 'acct' } }]
+  .map((part) => Buffer.from(JSON.stringify(part)).toString('base64url'))
+  .concat('c2ln')
+  .join('.');
 
 interface Case {
   argv: string[];
@@ -30,6 +45,11 @@ interface Case {
   /** The first stderr line, as the reference prints it (with `exec-desk` for the program). */
   first: string;
   env?: Record<string, string>;
+  /** Written to a stdin pipe (then closed, unless `keepStdinOpen`); without it stdin is /dev/null. */
+  stdin?: string;
+  keepStdinOpen?: boolean;
+  /** Hand `stdin` over as a regular file instead of a pipe. */
+  stdinFile?: boolean;
 }
 
 const usage = (argv: string[], first: string): Case => ({ argv, code: 2, first: `error: ${first}` });
@@ -88,6 +108,14 @@ const CASES: Case[] = [
   usage(['forward', '--aws-profile', 'p'], REQUIRED),
   usage(['forward', '--connect', 'w', '--environment-id', 'e', '--name', 'x'], REQUIRED),
   usage(['--remote-transport', 'noise', 'forward', ...FORWARD], REQUIRED),
+  // root flags before `forward` are the root's: their requirements are the root's, checked after forward's
+  usage(['--remote-transport', 'direct', 'forward', ...FORWARD], REQUIRED),
+  usage(['--remote-transport', 'direct', 'forward', ...FORWARD, '--aws-sigv4'], REQUIRED),
+  usage(['--remote-transport', 'direct', '--aws-sigv4', 'forward', ...FORWARD], REQUIRED),
+  usage(['--remote', R, '--environment-id', 'e', '--remote-transport', 'direct', 'forward', ...FORWARD], REQUIRED),
+  usage(['--exit-on-stdin-close', 'forward', ...FORWARD], REQUIRED),
+  usage(['--exit-on-stdin-close', 'forward', '--connect', W], REQUIRED),
+  { ...usage(['forward', ...FORWARD], REQUIRED), env: { CODEX_EXEC_SERVER_EXIT_ON_STDIN_CLOSE: 'true' } },
   usage(['--chatgpt-account-id', 'x', '--remote', R, '--environment-id', 'e', 'forward', ...FORWARD], REQUIRED),
   usage(['forward', ...FORWARD, '--use-agent-identity-auth', '--registration-bearer-stdin'], conflict('--use-agent-identity-auth', '--registration-bearer-stdin')),
   usage(['forward', ...FORWARD, '--executor-credential-stdin', '--aws-sigv4'], conflict('--executor-credential-stdin', '--aws-sigv4')),
@@ -137,6 +165,32 @@ const STARTUP_CASES: Case[] = [
   config(['--remote', R, '--environment-id', 'e', '--chatgpt-token-stdin', '--chatgpt-account-id', 'x'], 'ChatGPT token registry URLs must use HTTPS without userinfo or fragments'),
   config(['--remote', R, '--environment-id', 'e', '--use-agent-identity-auth'], 'CODEX_ACCESS_TOKEN is required when --use-agent-identity-auth is set'),
   config(['--remote', R, '--environment-id', 'e', '--use-agent-identity-auth', '--ws-auth', 'capability-token'], '`--ws-token-file` or `--ws-token-sha256` is required when `--ws-auth capability-token` is set'),
+  // an explicit CODEX_HOME must be a directory: checked first, except that the bearer and ChatGPT
+  // token modes read (and check) their line first; the ChatGPT token mode wants a pipe or socket
+  config(['--remote', R, '--environment-id', 'e'], 'CODEX_HOME points to "/nonexistent/exec-desk-codex-home", but that path does not exist', MISSING_HOME),
+  config(['--remote', R, '--environment-id', 'e'], 'CODEX_HOME points to "/dev/null", but that path is not a directory', FILE_HOME),
+  config(['--remote', 'notaurl', '--environment-id', 'e'], 'CODEX_HOME points to "/nonexistent/exec-desk-codex-home", but that path does not exist', { ...KEY, ...MISSING_HOME }),
+  config(['--remote', R, '--environment-id', 'e', '--use-agent-identity-auth'], 'CODEX_HOME points to "/nonexistent/exec-desk-codex-home", but that path does not exist', MISSING_HOME),
+  config(['--remote', R, '--environment-id', 'e', '--remote-transport', 'direct', '--aws-sigv4'], 'CODEX_HOME points to "/nonexistent/exec-desk-codex-home", but that path does not exist', MISSING_HOME),
+  config(['--remote', R, '--environment-id', 'e', '--executor-credential-stdin'], 'CODEX_HOME points to "/nonexistent/exec-desk-codex-home", but that path does not exist', MISSING_HOME),
+  config(['--remote', R, '--environment-id', 'e', '--registration-bearer-stdin'], 'expected a newline-terminated registration bearer of at most 16 KiB', MISSING_HOME),
+  { ...config(['--remote', 'notaurl', '--environment-id', 'e', '--registration-bearer-stdin'], 'CODEX_HOME points to "/nonexistent/exec-desk-codex-home", but that path does not exist', MISSING_HOME), stdin: 'bearer\n' },
+  { ...config(['forward', ...FORWARD, '--registration-bearer-stdin'], 'CODEX_HOME points to "/nonexistent/exec-desk-codex-home", but that path does not exist', MISSING_HOME), stdin: 'bearer\n' },
+  { ...config(['--remote', R, '--environment-id', 'e', '--registration-bearer-stdin'], 'invalid registration bearer', MISSING_HOME), stdin: 'two words\n' },
+  config(['--remote', HTTPS_R, '--environment-id', 'e', '--chatgpt-token-stdin'], 'ChatGPT token stdin must be a pipe or socket', MISSING_HOME),
+  config(['--remote', 'notaurl', '--environment-id', 'e', '--chatgpt-token-stdin'], 'ChatGPT token registry URLs must use HTTPS without userinfo or fragments'),
+  { ...config(['--remote', HTTPS_R, '--environment-id', 'e', '--chatgpt-token-stdin'], 'expected a bounded, newline-terminated ChatGPT access token', MISSING_HOME), stdin: '' },
+  { ...config(['--remote', HTTPS_R, '--environment-id', 'e', '--chatgpt-token-stdin', '--chatgpt-account-id', 'other'], '--chatgpt-account-id does not match the token', MISSING_HOME), stdin: `${CHATGPT_TOKEN}\n` },
+  { ...config(['--remote', HTTPS_R, '--environment-id', 'e', '--chatgpt-token-stdin'], 'CODEX_HOME points to "/nonexistent/exec-desk-codex-home", but that path does not exist', MISSING_HOME), stdin: `${CHATGPT_TOKEN}\n` },
+  // only the ChatGPT token mode refuses a regular file; the bearer and executor credential modes read it
+  { ...config(['--remote', HTTPS_R, '--environment-id', 'e', '--chatgpt-token-stdin'], 'ChatGPT token stdin must be a pipe or socket'), stdin: `${CHATGPT_TOKEN}\n`, stdinFile: true },
+  { ...config(['--remote', R, '--environment-id', 'e', '--registration-bearer-stdin'], 'CODEX_HOME points to "/nonexistent/exec-desk-codex-home", but that path does not exist', MISSING_HOME), stdin: 'bearer\n', stdinFile: true },
+  { ...config(['--remote', R, '--environment-id', 'other', '--executor-credential-stdin'], 'exec-server executor credential is for a different environment'), stdin: FRAME, stdinFile: true },
+  // stdin credentials: the registry's error body is never shown
+  { ...config(['--remote', REFUSING_REGISTRY_400, '--environment-id', 'e', '--registration-bearer-stdin'], 'environment registry request failed (400 Bad Request): environment registry executor registration failed'), stdin: 'bearer\n' },
+  { ...config(['--remote', REFUSING_REGISTRY_403, '--environment-id', 'e', '--registration-bearer-stdin'], 'environment registry authentication error: environment registry authentication failed (403 Forbidden): response body omitted'), stdin: 'bearer\n' },
+  { ...config(['--remote', REFUSING_REGISTRY_400, '--environment-id', 'e', '--executor-credential-stdin'], 'environment registry request failed (400 Bad Request): environment registry executor registration failed'), stdin: FRAME, keepStdinOpen: true },
+  config(['--remote', REFUSING_REGISTRY_403, '--environment-id', 'e'], 'environment registry authentication error: environment registry authentication failed (403 Forbidden): secret echo', KEY),
   // --exit-on-stdin-close with stdin already at EOF: exit 0 before registering (against a registry
   // that never answers, so a fast registration error cannot race the EOF in either binary)
   { argv: ['--remote', HANGING_REGISTRY, '--environment-id', 'e', '--exit-on-stdin-close'], code: 0, first: '', env: KEY },
@@ -150,6 +204,8 @@ interface Run {
 let home: string;
 let hanging: Server;
 let hangingUrl = '';
+const refusing: HttpServer[] = [];
+const refusingUrls = new Map<string, string>();
 const held = new Set<Socket>();
 before(async () => {
   hanging = createServer((socket) => {
@@ -159,6 +215,16 @@ before(async () => {
   });
   await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
   hangingUrl = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/api`;
+  for (const [placeholder, status] of [[REFUSING_REGISTRY_400, 400], [REFUSING_REGISTRY_403, 403]] as const) {
+    const server = createHttpServer((req, res) => {
+      req.resume();
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { code: 'refused', message: 'secret echo' } }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    refusing.push(server);
+    refusingUrls.set(placeholder, `http://127.0.0.1:${(server.address() as AddressInfo).port}/api`);
+  }
   home = mkdtempSync(join(tmpdir(), 'exec-desk-remote-cli-'));
   // The reference warns when CODEX_HOME lies inside its temp dir; give it another one.
   mkdirSync(join(home, 'tmp'));
@@ -167,9 +233,13 @@ after(async () => {
   rmSync(home, { recursive: true, force: true });
   for (const socket of held) socket.destroy();
   await new Promise<void>((resolve) => hanging.close(() => resolve()));
+  for (const server of refusing) {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
 });
 
-const argvOf = (c: Case) => c.argv.map((a) => (a === HANGING_REGISTRY ? hangingUrl : a));
+const argvOf = (c: Case) => c.argv.map((a) => (a === HANGING_REGISTRY ? hangingUrl : refusingUrls.get(a) ?? a));
 
 /** A fresh CODEX_HOME per run: concurrent reference runs race on the helper files they create in it. */
 function baseEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -186,13 +256,26 @@ function baseEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   };
 }
 
-function runCli(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
+function runCli(command: string, args: string[], env: NodeJS.ProcessEnv, c: Case): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let input: 'ignore' | 'pipe' | number = c.stdin === undefined ? 'ignore' : 'pipe';
+    if (c.stdinFile) {
+      const file = join(mkdtempSync(join(home, 'stdin-')), 'stdin');
+      writeFileSync(file, c.stdin ?? '');
+      input = openSync(file, 'r');
+    }
+    const child = spawn(command, args, { env, stdio: [input, 'ignore', 'pipe'] });
+    if (typeof input === 'number') closeSync(input);
+    else if (c.stdin !== undefined) {
+      child.stdin!.on('error', () => {});
+      child.stdin!.write(c.stdin);
+      if (!c.keepStdinOpen) child.stdin!.end();
+    }
     let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
     child.once('error', reject);
+    child.once('exit', () => child.stdin?.destroy());
     child.once('close', (code) => {
       clearTimeout(timer);
       resolve({ code, stderr });
@@ -200,8 +283,17 @@ function runCli(command: string, args: string[], env: NodeJS.ProcessEnv): Promis
   });
 }
 
-const runDesk = (c: Case) => runCli(process.execPath, [execDeskBin, ...argvOf(c)], baseEnv(c.env));
-const runReference = (c: Case) => runCli(referenceCommand(), ['exec-server', ...argvOf(c)], baseEnv(c.env));
+const runDesk = (c: Case) => runCli(process.execPath, [execDeskBin, ...argvOf(c)], baseEnv(c.env), c);
+const runReference = (c: Case) => runCli(referenceCommand(), ['exec-server', ...argvOf(c)], baseEnv(c.env), c);
+
+/**
+ * The first stderr line that is not a log line: exec-desk logs `<ISO time> INFO …` once it starts
+ * registering; the reference warns `WARNING: proceeding, even though we could not create PATH
+ * aliases: …` when it cannot set up helper binaries under CODEX_HOME.
+ */
+function firstLine(stderr: string): string {
+  return stderr.split('\n').find((line) => !/^\d{4}-\d\d-\d\dT\S+ [A-Z]+ /.test(line) && !line.startsWith('WARNING: proceeding')) ?? '';
+}
 
 /** The comparable part of a clap error: up to the usage line, without `tip:` lines, program name normalised. */
 function clapBlock(stderr: string): string {
@@ -236,7 +328,7 @@ describe('remote flags through the real CLI', () => {
     [...CASES, ...STARTUP_CASES].forEach((c, i) => {
       const run = runs[i]!;
       assert.equal(run.code, c.code, `${JSON.stringify(c.argv)}: ${run.stderr}`);
-      if (c.first) assert.equal(run.stderr.split('\n')[0], c.first, JSON.stringify(c.argv));
+      if (c.first) assert.equal(firstLine(run.stderr), c.first, JSON.stringify(c.argv));
     });
   });
 
@@ -251,7 +343,7 @@ describe('remote flags through the real CLI', () => {
         assert.equal(ref[i]!.code, c.code, `reference exit for ${label}: ${ref[i]!.stderr}`);
         assert.equal(desk[i]!.code, ref[i]!.code, label);
         if (c.code === 0) return;
-        assert.equal(desk[i]!.stderr.split('\n')[0], ref[i]!.stderr.split('\n')[0], label);
+        assert.equal(firstLine(desk[i]!.stderr), firstLine(ref[i]!.stderr), label);
         if (c.code === 2) assert.equal(clapBlock(desk[i]!.stderr), clapBlock(ref[i]!.stderr), label);
       });
     },

@@ -30,8 +30,8 @@ import { controlServerWanted, openControlSurface, type ControlSurface } from './
 import { ForwardUrlError, forwardingServer, parseForwardUrl } from './forward-bridge.ts';
 import { packageVersion, type RemoteOptions, type ServerOptions } from './options.ts';
 
-/** Stand-in registry URL while resolving the credential of an unparsable `--remote` (see below). */
-const PLACEHOLDER_REGISTRY = 'https://registry.invalid/';
+/** Stand-in registry URL while resolving the credential of an unparsable `--remote` (see below); not https, so `--chatgpt-token-stdin` refuses it first, like the reference. */
+const PLACEHOLDER_REGISTRY = 'http://registry.invalid/';
 /** How long `--exit-on-stdin-close` waits for the first stdin read before registering. */
 const STDIN_EOF_GRACE_MS = 100;
 /** The direct transport (§13) is not built yet; only reachable once a SigV4 provider exists. */

@@ -32,8 +32,8 @@ async function withRegistry(
   }
 }
 
-function client(registry: FakeRegistry, options: { environmentId?: string; token?: string; refreshTo?: string; timeoutMs?: number } = {}) {
-  const auth = testAuthProvider(options.token ?? 'sk-test', { refreshTo: options.refreshTo });
+function client(registry: FakeRegistry, options: { environmentId?: string; token?: string; refreshTo?: string; timeoutMs?: number; omitsBody?: boolean } = {}) {
+  const auth = Object.assign(testAuthProvider(options.token ?? 'sk-test', { refreshTo: options.refreshTo }), { omitsRegistryErrorBody: options.omitsBody ?? false });
   const sleeps: number[] = [];
   const registryClient = new RegistryClient({
     registryUrl: `  ${registry.baseUrl}//  `,
@@ -185,6 +185,61 @@ describe('register', () => {
       await assert.rejects(pending, { message: 'stopped' });
       assert.equal(registry.requests.length, 1);
     });
+  });
+});
+
+describe('stdin credentials: the registry error body is never shown (omitsRegistryErrorBody)', () => {
+  // the texts 0.169.0 exits with under --registration-bearer-stdin / --executor-credential-stdin
+  const omitted: Array<[HttpAnswer, string]> = [
+    [{ status: 400, body: { error: { code: 'bad', message: 'bad thing' } } }, 'environment registry request failed (400 Bad Request): environment registry executor registration failed'],
+    [{ status: 409, body: { detail: { code: 'c', message: 'detail msg' } } }, 'environment registry request failed (409 Conflict): environment registry executor registration failed'],
+    [{ status: 404, body: 'plain text body' }, 'environment registry request failed (404 Not Found): environment registry executor registration failed'],
+    [{ status: 503, body: { error: { code: 'other', message: 'busy' } } }, 'environment registry request failed (503 Service Unavailable): environment registry executor registration failed'],
+    [{ status: 302, headers: { location: '/elsewhere' } }, 'environment registry request failed (302 Found): environment registry executor registration failed'],
+    [{ status: 401, body: { error: { code: 'unauthorized', message: 'secret echo' } } }, 'environment registry authentication error: environment registry authentication failed (401 Unauthorized): response body omitted'],
+    [{ status: 403, body: 'secret echo' }, 'environment registry authentication error: environment registry authentication failed (403 Forbidden): response body omitted'],
+  ];
+  for (const [answer, text] of omitted) {
+    test(`register ${answer.status} → ${text.split(': ').at(-1)}`, async () => {
+      await withRegistry((r) => (r.endpoint === 'register' ? answer : undefined), async (registry) => {
+        await assert.rejects(client(registry, { omitsBody: true }).registryClient.register(key), (error: unknown) => {
+          assert.ok(error instanceof RegistryError);
+          assert.equal(error.message, text);
+          assert.equal(error.status, answer.status);
+          return true;
+        });
+      });
+    });
+  }
+
+  test('the retryable codes are still honoured; the retry notice has no body either', async () => {
+    let calls = 0;
+    const answers: HttpAnswer[] = [
+      { status: 503, body: { error: { code: 'registration_conflict', message: 'busy' } } },
+      { status: 502, body: { detail: { code: 'authentication_service_unavailable', message: 'later' } } },
+    ];
+    await withRegistry((r) => (r.endpoint === 'register' ? answers[calls++] : undefined), async (registry) => {
+      const { registryClient, sleeps } = client(registry, { omitsBody: true });
+      const retried: string[] = [];
+      await registryClient.register(key, { onRetry: (_delay, error) => retried.push(error.message) });
+      assert.equal(registry.requests.length, 3);
+      assert.equal(sleeps.length, 2);
+      assert.deepEqual(retried, [
+        'environment registry request failed (503 Service Unavailable): environment registry executor registration failed',
+        'environment registry request failed (502 Bad Gateway): environment registry executor registration failed',
+      ]);
+    });
+  });
+
+  test('validate maps the same answers the same way (its error body is never read in any mode)', async () => {
+    const harness = publicKeyOf(generateIdentity());
+    for (const [status, expected] of [[401, 'registry_auth_rejected'], [403, 'invalid'], [500, 'invalid']] as const) {
+      await withRegistry(() => ({ status, body: { error: { code: 'x', message: 'secret echo' } } }), async (registry) => {
+        const { registryClient, auth } = client(registry, { omitsBody: true });
+        assert.equal(await registryClient.validate({ registrationId: 'r', harnessKey: harness, authorization: 'hka' }), expected);
+        assert.equal(auth.refreshCalls, status === 401 ? 1 : 0);
+      });
+    }
   });
 });
 

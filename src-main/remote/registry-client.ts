@@ -26,6 +26,12 @@ const REQUEST_FAILED = 'environment registry request failed';
 export const TIMEOUT_MESSAGE = `${REQUEST_FAILED}: route-aware request timed out`;
 export const EMPTY_ERROR_BODY = 'empty or malformed error body';
 const PROTOCOL_ERROR = 'exec-server protocol error';
+/**
+ * What 0.169.0 prints instead of the registry's message when the credential came in on stdin
+ * (`AuthProvider.omitsRegistryErrorBody`): the body may echo that credential.
+ */
+export const AUTH_BODY_OMITTED = 'response body omitted';
+export const REGISTRATION_FAILED_NO_BODY = 'environment registry executor registration failed';
 const JSON_ERROR = 'failed to serialize or deserialize exec-server JSON';
 
 /** The two registration answers 0.169.0 retries forever: [status, error code]. */
@@ -279,11 +285,15 @@ export class RegistryClient {
   private statusError(response: RegistryResponse): RegistryError {
     const { code, message } = parseErrorBody(response.body);
     const status = statusText(response.status);
+    // Stdin credentials: neither the message nor the code is shown, but the code still decides retries.
+    const omit = this.options.auth.omitsRegistryErrorBody === true;
     if (response.status === 401 || response.status === 403) {
-      return new RegistryError(`environment registry authentication error: environment registry authentication failed (${status}): ${message}`, 'auth', response.status);
+      const shown = omit ? AUTH_BODY_OMITTED : message;
+      return new RegistryError(`environment registry authentication error: environment registry authentication failed (${status}): ${shown}`, 'auth', response.status);
     }
     const retryable = RETRYABLE.some(([s, c]) => s === response.status && c === code);
-    return new RegistryError(`${REQUEST_FAILED} (${status}${code === null ? '' : `, ${code}`}): ${message}`, retryable ? 'retryable' : 'fatal', response.status);
+    const detail = omit ? `(${status}): ${REGISTRATION_FAILED_NO_BODY}` : `(${status}${code === null ? '' : `, ${code}`}): ${message}`;
+    return new RegistryError(`${REQUEST_FAILED} ${detail}`, retryable ? 'retryable' : 'fatal', response.status);
   }
 
   /** One POST with the reference's headers; never follows redirects. */

@@ -10,7 +10,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { silentLogger } from '../core/log.ts';
 import { ManualClock } from '../testkit/remote/manual-clock.ts';
-import { RendezvousSocket, type ConnectResult, type RendezvousOptions } from './rendezvous-socket.ts';
+import { PONG_TIMEOUT_MS, RendezvousSocket, type ConnectResult, type RendezvousOptions } from './rendezvous-socket.ts';
 
 interface TestServer {
   url: string;
@@ -86,6 +86,11 @@ describe('rendezvous socket', () => {
       assert.equal(first!.headers['x-cluster-name'], 'cluster-1');
       assert.equal(first!.headers['x-openai-internal-caller'], 'svc');
       assert.equal(second!.headers['x-cluster-name'], undefined);
+      // 0.169.0's order (and tungstenite's spelling) on the wire
+      assert.deepEqual(
+        first!.rawHeaders.filter((_, i) => i % 2 === 0),
+        ['Host', 'Connection', 'Upgrade', 'Sec-WebSocket-Version', 'Sec-WebSocket-Key', 'x-request-id', 'x-openai-internal-caller', 'x-cluster-name'],
+      );
       for (const req of [first!, second!]) {
         assert.equal(req.headers['sec-websocket-protocol'], undefined);
         assert.equal(req.headers['sec-websocket-extensions'], undefined);
@@ -226,6 +231,37 @@ describe('rendezvous socket', () => {
       assert.equal(socket.pingsSent, 4);
       assert.equal(socket.isOpen, true);
       socket.drop();
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('a write still unflushed at the pong deadline drops the socket as write_error; one that drains does not', async () => {
+    const server = await startServer();
+    try {
+      const clock = new ManualClock();
+      const chunk = new Uint8Array(256 * 1024);
+      // Pings would only add their own deadlines; keep them out of the way.
+      const socket = opened(await connect({ url: server.url, clock, pingIntervalMs: 10 * PONG_TIMEOUT_MS }));
+      const ended = new Promise((resolve) => socket.onClose(resolve));
+      await until(() => server.sockets.length === 1, 'server socket');
+      const peer = (server.sockets[0] as unknown as { _socket: Duplex })._socket;
+
+      // The rendezvous reads along: written frames flush, time may pass freely.
+      for (let i = 0; i < 8; i++) socket.send(chunk);
+      await until(() => socket.unflushedWrites === 0, 'writes flushed');
+      clock.advance(PONG_TIMEOUT_MS * 2);
+      assert.equal(socket.isOpen, true);
+
+      // It stops reading: 32 MiB cannot all leave the process, a write stays pending.
+      peer.pause();
+      for (let i = 0; i < 128; i++) socket.send(chunk);
+      await until(() => socket.bufferedAmount > 0, 'a blocked write');
+      assert.ok(socket.unflushedWrites > 0);
+      clock.advance(PONG_TIMEOUT_MS - 1);
+      assert.equal(socket.isOpen, true);
+      clock.advance(1);
+      assert.equal(await ended, 'write_error');
     } finally {
       await server.close();
     }

@@ -4,12 +4,15 @@
  * `x-request-id: req_<32 hex>` per attempt), a 10 s handshake deadline, 256 KiB message limit
  * (larger: the socket is dropped), an empty Ping 30 s after connecting and every 30 s while none
  * is outstanding, a 60 s Pong deadline, Pings answered (ws does that), and never a Close frame:
- * every ending, ours or the peer's, just drops the TCP connection.
+ * every ending, ours or the peer's, just drops the TCP connection. A write that stays unflushed
+ * for the pong deadline (the rendezvous stopped reading) drops the socket as `write_error`, as
+ * 0.169.0 does ("websocket write timed out", observed 60 s after the write blocked).
  *
  * It knows nothing of relay frames: messages go to `onMessage` as they come (text included; the
  * relay host logs and drops those).
  */
 import { randomBytes } from 'node:crypto';
+import type { ClientRequest } from 'node:http';
 import WebSocket, { type RawData } from 'ws';
 import type { Logger } from '../core/log.ts';
 import { MAX_RELAY_WEBSOCKET_MESSAGE_BYTES } from '../transport/relay/frame-codec.ts';
@@ -19,6 +22,8 @@ import { trustedCas } from './tls-trust.ts';
 export const RENDEZVOUS_HANDSHAKE_TIMEOUT_MS = 10_000;
 export const PING_INTERVAL_MS = 30_000;
 export const PONG_TIMEOUT_MS = 60_000;
+/** The reference's log text when a write outlives the pong deadline. */
+export const WRITE_TIMED_OUT = 'websocket write timed out';
 
 /** Why a connected socket ended (the reference's `noise_reason` values). */
 export type DisconnectReason = 'peer_close' | 'read_error' | 'write_error' | 'pong_timeout' | 'local_shutdown';
@@ -47,12 +52,28 @@ export function newRequestId(): string {
   return `req_${randomBytes(16).toString('hex')}`;
 }
 
-/** The upgrade's own headers (ws adds Host, Connection, Upgrade, Sec-WebSocket-*). */
+/** The upgrade's own headers in 0.169.0's order (ws adds Host, Connection, Upgrade, Sec-WebSocket-*). */
 export function upgradeHeaders(env: NodeJS.ProcessEnv): Record<string, string> {
   const headers: Record<string, string> = { 'x-request-id': newRequestId() };
-  if (env.OPENAI_CLUSTER) headers['x-cluster-name'] = env.OPENAI_CLUSTER;
   if (env.DD_SERVICE) headers['x-openai-internal-caller'] = env.DD_SERVICE;
+  if (env.OPENAI_CLUSTER) headers['x-cluster-name'] = env.OPENAI_CLUSTER;
   return headers;
+}
+
+/** tungstenite's own upgrade headers, in the order it writes them; ours follow. */
+const HANDSHAKE_HEADER_ORDER = ['host', 'connection', 'upgrade', 'sec-websocket-version', 'sec-websocket-key'];
+
+/** Rewrites the (not yet sent) upgrade request's headers into the reference's order; then sends it. */
+function sendInReferenceOrder(request: ClientRequest): void {
+  const rank = (name: string) => {
+    const at = HANDSHAKE_HEADER_ORDER.indexOf(name.toLowerCase());
+    return at < 0 ? HANDSHAKE_HEADER_ORDER.length : at;
+  };
+  const entries = request.getRawHeaderNames().map((name) => [name, request.getHeader(name)!] as const);
+  for (const [name] of entries) request.removeHeader(name);
+  // Array.prototype.sort is stable: our own headers keep their order after the handshake ones.
+  for (const [name, value] of [...entries].sort((a, b) => rank(a[0]) - rank(b[0]))) request.setHeader(name, value);
+  request.end();
 }
 
 function toBytes(data: RawData): Uint8Array {
@@ -67,6 +88,9 @@ export class RendezvousSocket {
   private pingTimer: unknown = null;
   private pongTimer: unknown = null;
   private pingOutstanding = false;
+  /** Messages (frames and pings) handed to the socket and not yet flushed, oldest first. */
+  private unflushed = 0;
+  private writeTimer: unknown = null;
   private readonly clock: LinkClock;
   /** Pings sent (for tests and diagnostics). */
   pingsSent = 0;
@@ -113,6 +137,7 @@ export class RendezvousSocket {
           followRedirects: false,
           headers: upgradeHeaders(env),
           ca: trustedCas(env),
+          finishRequest: sendInReferenceOrder,
         });
       } catch (error) {
         return resolve({ ok: false, rejected: false, status: null, error: (error as Error).message });
@@ -156,15 +181,42 @@ export class RendezvousSocket {
     return this.ws.bufferedAmount;
   }
 
+  /** Messages handed to the socket and not yet flushed to the OS. */
+  get unflushedWrites(): number {
+    return this.unflushed;
+  }
+
   get isOpen(): boolean {
     return this.endReason === null;
   }
 
   send(frame: Uint8Array): void {
     if (this.endReason !== null || this.ws.readyState !== WebSocket.OPEN) return;
-    this.ws.send(frame, { binary: true }, (error) => {
-      if (error) this.end('write_error', error.message);
-    });
+    this.ws.send(frame, { binary: true }, this.trackWrite());
+  }
+
+  /**
+   * Counts one queued write and returns its completion callback. The writes flush in order, each
+   * with the pong deadline from the moment it is the oldest one still waiting (0.169.0's writer
+   * sends one message at a time under that timeout).
+   */
+  private trackWrite(): (error?: Error) => void {
+    if (this.unflushed++ === 0) this.armWriteTimer();
+    return (error?: Error) => {
+      if (error) return this.end('write_error', error.message);
+      if (this.endReason !== null) return;
+      this.unflushed--;
+      if (this.writeTimer !== null) this.clock.clearTimeout(this.writeTimer);
+      this.writeTimer = null;
+      if (this.unflushed > 0) this.armWriteTimer();
+    };
+  }
+
+  private armWriteTimer(): void {
+    this.writeTimer = this.clock.setTimeout(() => {
+      this.writeTimer = null;
+      this.end('write_error', WRITE_TIMED_OUT);
+    }, this.options.pongTimeoutMs ?? PONG_TIMEOUT_MS);
   }
 
   onMessage(handler: (data: Uint8Array, isBinary: boolean) => void): void {
@@ -189,7 +241,7 @@ export class RendezvousSocket {
       if (!this.pingOutstanding) {
         this.pingOutstanding = true;
         this.pingsSent++;
-        this.ws.ping();
+        this.ws.ping(undefined, undefined, this.trackWrite());
         this.pongTimer = this.clock.setTimeout(() => this.end('pong_timeout'), this.options.pongTimeoutMs ?? PONG_TIMEOUT_MS);
       }
       this.schedulePing();
@@ -201,7 +253,8 @@ export class RendezvousSocket {
     this.endReason = reason;
     if (this.pingTimer !== null) this.clock.clearTimeout(this.pingTimer);
     if (this.pongTimer !== null) this.clock.clearTimeout(this.pongTimer);
-    this.pingTimer = this.pongTimer = null;
+    if (this.writeTimer !== null) this.clock.clearTimeout(this.writeTimer);
+    this.pingTimer = this.pongTimer = this.writeTimer = null;
     this.options.log.info('rendezvous connection ended', { reason, ...(detail ? { detail } : {}) });
     this.ws.terminate();
     for (const handler of this.closeHandlers.splice(0)) handler(reason);

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createReadStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -12,6 +13,7 @@ import {
   NO_ACCOUNT_MESSAGE,
   POLICY_FAILED_MESSAGE,
   POLICY_URL_RULE_MESSAGE,
+  STDIN_NOT_PIPE_MESSAGE,
   TOKEN_NOT_TERMINATED_MESSAGE,
 } from './chatgpt-token-stdin-provider.ts';
 import { codexUserAgent } from './codex-user-agent.ts';
@@ -165,5 +167,33 @@ test('policy failures: non-2xx, non-JSON, not an object, http base URL', async (
     );
   } finally {
     await home.cleanup();
+  }
+});
+
+test('stdin must be a pipe or a socket (a file or /dev/null is refused before reading); then the token, then CODEX_HOME, then the policy', async () => {
+  const e = await setup();
+  const home = await tempHome();
+  try {
+    const tokenFile = join(home.dir, 'token');
+    await writeFile(tokenFile, `${TOKEN}\n`);
+    const registryUrl = new URL('https://127.0.0.1:1/api');
+    for (const path of [tokenFile, '/dev/null']) {
+      const stdin = createReadStream(path);
+      await new Promise((resolve) => stdin.once('open', resolve));
+      await assert.rejects(createAuthProvider(FLAGS, context(home.dir, { stdin, registryUrl })), { message: STDIN_NOT_PIPE_MESSAGE });
+      stdin.destroy();
+    }
+    // An in-memory stream is not checked (the CLI runs cover real pipes and sockets); a missing
+    // CODEX_HOME is reported after the token, before any policy request.
+    const stdin = new PassThrough();
+    stdin.end(`${TOKEN}\n`);
+    const gone = join(home.dir, 'gone');
+    await assert.rejects(createAuthProvider(FLAGS, context(home.dir, { stdin, registryUrl, env: { CODEX_HOME: gone } })), {
+      message: `CODEX_HOME points to "${gone}", but that path does not exist`,
+    });
+    assert.equal(e.policy.seen.length, 0);
+  } finally {
+    await home.cleanup();
+    await e.cleanup();
   }
 });

@@ -2,6 +2,7 @@
  * `--chatgpt-token-stdin` [+ `--chatgpt-account-id`] (remote-protocol.md §3.3; texts, bounds and
  * order measured on 0.169.0):
  *   1. the registry URL must be `https://` without userinfo or fragment — checked before stdin is read;
+ *   1b. the process's stdin must be a pipe or a socket (not a terminal, a file or /dev/null);
  *   2. one newline-terminated line of at most 64 KiB (newline included) holding a JWT-shaped token
  *      with a decodable payload (no trimming; not verified, not checked for expiry);
  *   3. account id from the claim, or from the flag when the claim is absent; both and different → error;
@@ -12,6 +13,7 @@
  * The token is kept only in this object's private field and sent only to the registry and the
  * policy endpoint (the same ChatGPT backend that issued it).
  */
+import { fstatSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { AuthError, type AuthProvider, type RegistryRequest } from './auth-provider.ts';
 import { authHttp } from './auth-http.ts';
@@ -28,6 +30,7 @@ export const TOKEN_NOT_TERMINATED_MESSAGE = 'expected a bounded, newline-termina
 export const INVALID_CHATGPT_TOKEN_MESSAGE = 'invalid ChatGPT access token';
 export const ACCOUNT_MISMATCH_MESSAGE = '--chatgpt-account-id does not match the token';
 export const NO_ACCOUNT_MESSAGE = 'token has no ChatGPT account ID; supply --chatgpt-account-id';
+export const STDIN_NOT_PIPE_MESSAGE = 'ChatGPT token stdin must be a pipe or socket';
 export const POLICY_FAILED_MESSAGE = 'could not load ChatGPT account policy';
 export const POLICY_TIMEOUT_MESSAGE = 'timed out loading ChatGPT account policy';
 export const POLICY_PATH = 'wham/config/bundle';
@@ -44,7 +47,26 @@ export interface ChatgptTokenStdinOptions {
   accountIdFlag: string | null;
   env: NodeJS.ProcessEnv;
   codexHome: string;
+  /** Runs after the token is read and checked, before the policy request (the CODEX_HOME check). */
+  beforePolicy?: () => Promise<void>;
   signal?: AbortSignal;
+}
+
+/**
+ * The binary refuses a stdin that is neither a FIFO nor a socket. Only a stream backed by a file
+ * descriptor (the process's stdin has `fd`) can be checked; in-memory streams pass.
+ */
+export function checkStdinIsPipeOrSocket(stdin: Readable): void {
+  const fd = (stdin as { fd?: unknown }).fd;
+  if (typeof fd !== 'number') return;
+  let ok = false;
+  try {
+    const stat = fstatSync(fd);
+    ok = stat.isFIFO() || stat.isSocket();
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw new AuthError(STDIN_NOT_PIPE_MESSAGE);
 }
 
 export class ChatgptTokenStdinProvider implements AuthProvider {
@@ -60,6 +82,7 @@ export class ChatgptTokenStdinProvider implements AuthProvider {
 
   static async create(options: ChatgptTokenStdinOptions): Promise<ChatgptTokenStdinProvider> {
     if (!isHttpsWithoutUserinfoOrFragment(options.registryUrl)) throw new AuthError(CHATGPT_TOKEN_URL_RULE_MESSAGE);
+    checkStdinIsPipeOrSocket(options.stdin);
     const token = await readToken(options.stdin, options.signal);
     const payload = jwtPayload(token);
     if (payload === null) throw new AuthError(INVALID_CHATGPT_TOKEN_MESSAGE);
@@ -68,6 +91,7 @@ export class ChatgptTokenStdinProvider implements AuthProvider {
     if (claim !== null && flag !== null && claim !== flag) throw new AuthError(ACCOUNT_MISMATCH_MESSAGE);
     const accountId = claim ?? flag;
     if (accountId === null) throw new AuthError(NO_ACCOUNT_MESSAGE);
+    await options.beforePolicy?.();
     await loadAccountPolicy(token, accountId, options);
     return new ChatgptTokenStdinProvider(token, accountId);
   }

@@ -9,6 +9,11 @@
  * `OPENAI_API_KEY` in the environment and a bare `CODEX_ACCESS_TOKEN` are not used.
  * Flag conflicts (clap errors) are the CLI's job; this only picks. Note the binary also refuses
  * `--chatgpt-token-stdin` with `--executor-credential-stdin` (not listed in the spec).
+ *
+ * An explicit `CODEX_HOME` must exist (codex-home.ts). 0.169.0 checks it first in every mode but
+ * two: `--registration-bearer-stdin` and `--chatgpt-token-stdin` read and check their line first
+ * (an EOF or bad line wins), `--chatgpt-token-stdin` before loading the account policy.
+ * `--executor-credential-stdin` checks it before reading anything.
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +23,7 @@ import { ApiKeyProvider } from './api-key-provider.ts';
 import { authJsonPath, classifyAuthJson, readAuthJsonText } from './auth-json.ts';
 import { ChatgptLoginProvider } from './chatgpt-login-provider.ts';
 import { ChatgptTokenStdinProvider } from './chatgpt-token-stdin-provider.ts';
+import { checkCodexHomeExists } from './codex-home.ts';
 import { ExecutorCredentialProvider } from './executor-credential-provider.ts';
 import { RegistrationBearerProvider } from './registration-bearer-provider.ts';
 import { SigV4Provider } from './sigv4-provider.ts';
@@ -32,10 +38,9 @@ export const EXTERNAL_TOKENS_MESSAGE =
 
 export const CODEX_API_KEY_ENV = 'CODEX_API_KEY';
 
-/** `$CODEX_HOME` when set and non-empty, else `~/.codex`. */
+/** `$CODEX_HOME` when set and non-empty (taken as is, like the binary), else `~/.codex`. */
 export function resolveCodexHome(env: NodeJS.ProcessEnv): string {
-  const fromEnv = env.CODEX_HOME;
-  return fromEnv && fromEnv.trim() !== '' ? fromEnv : join(homedir(), '.codex');
+  return env.CODEX_HOME || join(homedir(), '.codex');
 }
 
 /**
@@ -46,12 +51,21 @@ export function resolveCodexHome(env: NodeJS.ProcessEnv): string {
  * `--chatgpt-token-stdin` checks `context.registryUrl` itself, before reading stdin).
  */
 export async function createAuthProvider(selection: AuthSelection, context: AuthContext): Promise<AuthProvider> {
+  const readsLineFirst = selection.registrationBearerStdin || selection.chatgptTokenStdin;
+  if (!readsLineFirst) await checkCodexHomeExists(context.env);
   if (selection.awsSigv4) {
     const { profile, region, service } = selection.awsSigv4;
     return new SigV4Provider({ env: context.env, profile, region, service });
   }
   if (selection.useAgentIdentityAuth) return AgentIdentityProvider.create({ env: context.env });
-  if (selection.registrationBearerStdin) return RegistrationBearerProvider.fromStdin(context.stdin);
+  if (selection.registrationBearerStdin) {
+    const provider = await RegistrationBearerProvider.fromStdin(context.stdin);
+    await checkCodexHomeExists(context.env).catch((error: unknown) => {
+      provider.close();
+      throw error;
+    });
+    return provider;
+  }
   if (selection.executorCredentialStdin) {
     return ExecutorCredentialProvider.fromStdin({ stdin: context.stdin, environmentId: context.environmentId });
   }
@@ -62,6 +76,7 @@ export async function createAuthProvider(selection: AuthSelection, context: Auth
       accountIdFlag: selection.chatgptAccountId,
       env: context.env,
       codexHome: context.codexHome,
+      beforePolicy: () => checkCodexHomeExists(context.env),
     });
   }
 
