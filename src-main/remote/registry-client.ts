@@ -25,7 +25,7 @@ const MAX_RESPONSE_BYTES = 1024 * 1024;
 const REQUEST_FAILED = 'environment registry request failed';
 export const TIMEOUT_MESSAGE = `${REQUEST_FAILED}: route-aware request timed out`;
 export const EMPTY_ERROR_BODY = 'empty or malformed error body';
-const PROTOCOL_ERROR = 'exec-server protocol error';
+export const PROTOCOL_ERROR = 'exec-server protocol error';
 const JSON_ERROR = 'failed to serialize or deserialize exec-server JSON';
 
 /** The two registration answers 0.169.0 retries forever: [status, error code]. */
@@ -94,7 +94,7 @@ export function registryBase(registryUrl: string): string {
 }
 
 /** `{base}/cloud/environment/{id}/{name}`; the id is interpolated raw (a `/` or `?` in it stays). */
-export function registryEndpoint(registryUrl: string, environmentId: string, name: 'register' | 'validate'): URL {
+export function registryEndpoint(registryUrl: string, environmentId: string, name: 'register' | 'validate' | 'direct/register'): URL {
   return new URL(`${registryBase(registryUrl)}/cloud/environment/${rustTrim(environmentId)}/${name}`);
 }
 
@@ -104,8 +104,8 @@ export function registrationRetryDelayMs(attempt: number, random: () => number =
   return base + Math.floor(random() * (base / 2 + 1));
 }
 
-/** reqwest's status display: `404 Not Found`, `599 <unknown status code>`. */
-function statusText(status: number): string {
+/** reqwest's (and http's) status display: `404 Not Found`, `599 <unknown status code>`. */
+export function statusText(status: number): string {
   return `${status} ${STATUS_CODES[status] ?? '<unknown status code>'}`;
 }
 
@@ -142,8 +142,12 @@ function endPosition(text: string): string {
   return `at line ${line} column ${column}`;
 }
 
-/** The `/register` answer, checked in 0.169.0's order: JSON shape, environment id, security profile. */
-export function parseRegistration(body: Buffer, environmentId: string): Registration {
+/**
+ * A registry answer parsed as an object of string fields, with serde_json's texts for what
+ * 0.169.0 refuses before looking at values: bad JSON, not an object, a missing or non-string
+ * field (the first missing one in declaration order).
+ */
+export function jsonFieldError<F extends string>(body: Buffer, fields: readonly F[], typeName: string): Record<F, string> {
   const text = body.toString('utf8');
   let value: unknown;
   try {
@@ -152,22 +156,28 @@ export function parseRegistration(body: Buffer, environmentId: string): Registra
     throw new RegistryError(`${JSON_ERROR}: ${(error as Error).message}`, 'fatal');
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new RegistryError(`${JSON_ERROR}: invalid type: expected struct EnvironmentRegistrationResponse`, 'fatal');
+    throw new RegistryError(`${JSON_ERROR}: invalid type: expected struct ${typeName}`, 'fatal');
   }
   const record = value as Record<string, unknown>;
-  for (const field of ['environment_id', 'url', 'security_profile', 'executor_registration_id']) {
+  for (const field of fields) {
     if (!(field in record)) throw new RegistryError(`${JSON_ERROR}: missing field \`${field}\` ${endPosition(text)}`, 'fatal');
     if (typeof record[field] !== 'string') {
       throw new RegistryError(`${JSON_ERROR}: invalid type: ${JSON.stringify(record[field])}, expected a string (field \`${field}\`)`, 'fatal');
     }
   }
+  return record as Record<F, string>;
+}
+
+/** The `/register` answer, checked in 0.169.0's order: JSON shape, environment id, security profile. */
+export function parseRegistration(body: Buffer, environmentId: string): Registration {
+  const record = jsonFieldError(body, ['environment_id', 'url', 'security_profile', 'executor_registration_id'], 'EnvironmentRegistrationResponse');
   if (record.environment_id !== rustTrim(environmentId)) {
     throw new RegistryError(`${PROTOCOL_ERROR}: environment registry returned a different environment id`, 'fatal');
   }
   if (record.security_profile !== SECURITY_PROFILE) {
-    throw new RegistryError(`${PROTOCOL_ERROR}: environment registry returned unsupported security profile \`${record.security_profile as string}\``, 'fatal');
+    throw new RegistryError(`${PROTOCOL_ERROR}: environment registry returned unsupported security profile \`${record.security_profile}\``, 'fatal');
   }
-  return { environmentId: record.environment_id as string, url: record.url as string, registrationId: record.executor_registration_id as string };
+  return { environmentId: record.environment_id, url: record.url, registrationId: record.executor_registration_id };
 }
 
 function abortError(signal: AbortSignal): Error {
@@ -233,6 +243,25 @@ export class RegistryClient {
       this.log.warn('environment registry registration will be retried', { status: response.status, delayMs: delay });
       options.onRetry?.(delay, error);
       await this.sleep(delay, options.signal);
+    }
+  }
+
+  /**
+   * One request to `url` (a 401 gets the provider's refresh and one retry): the body of a 2xx
+   * answer, else the RegistryError `/register` would report — never retried here (the direct
+   * transport's registration retries nothing, §13).
+   */
+  async postOnce(url: URL, body: Buffer, signal?: AbortSignal): Promise<Buffer> {
+    let refreshed = false;
+    for (;;) {
+      const response = await this.post(url, body, signal);
+      if (response.status >= 200 && response.status < 300) return response.body;
+      if (response.status === 401 && !refreshed) {
+        refreshed = true;
+        if (await this.options.auth.refreshAfterUnauthorized(signal)) continue;
+      }
+      const error = this.statusError(response);
+      throw error.kind === 'retryable' ? new RegistryError(error.message, 'fatal', error.status) : error;
     }
   }
 
