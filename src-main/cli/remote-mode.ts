@@ -19,6 +19,7 @@ import type { RegistrationState, StreamView } from '../control/contract.ts';
 import { AuthError, type AuthContext, type AuthProvider, type AuthSelection } from '../remote/auth/auth-provider.ts';
 import { createAuthProvider, resolveCodexHome } from '../remote/auth/create-auth-provider.ts';
 import { parseRegistryUrl } from '../remote/auth/registry-url.ts';
+import { createDirectLink } from '../remote/direct-remote-link.ts';
 import { NoiseRemoteLink, type NoiseRemoteLinkOptions } from '../remote/noise-remote-link.ts';
 import type { RemoteLink } from '../remote/remote-link-types.ts';
 import { ForwardUrlError, forwardingServer, parseForwardUrl } from './forward-bridge.ts';
@@ -28,8 +29,6 @@ import type { ServerOptions } from './options.ts';
 const PLACEHOLDER_REGISTRY = 'https://registry.invalid/';
 /** How long `--exit-on-stdin-close` waits for the first stdin read before registering. */
 const STDIN_EOF_GRACE_MS = 100;
-/** The direct transport (§13) is not built yet; only reachable once a SigV4 provider exists. */
-export const DIRECT_NOT_SUPPORTED = 'the direct remote transport is not supported by this build of exec-desk yet';
 
 export interface RemoteModeIo {
   env: NodeJS.ProcessEnv;
@@ -89,14 +88,12 @@ export async function runRemoteMode(options: ServerOptions, io: RemoteModeIo): P
     if (error instanceof AuthError || error instanceof ForwardUrlError) return fail(error.message);
     throw error;
   }
-  if (remote.transport === 'direct') {
-    auth.close();
-    return fail(DIRECT_NOT_SUPPORTED);
-  }
+  // §13: `--remote-transport direct` (the CLI guarantees `--aws-sigv4` and no `forward`).
+  const defaultLink = remote.transport === 'direct' ? createDirectLink : (o: NoiseRemoteLinkOptions) => new NoiseRemoteLink(o);
 
   // 3. From here on the process runs until a signal, stdin EOF or a fatal link error.
   const server = new ExecServer({ concurrency: options.concurrentRequests, log });
-  const link = (io.createLink ?? ((o) => new NoiseRemoteLink(o)))({
+  const link = (io.createLink ?? defaultLink)({
     registryUrl: remote.registryUrl,
     environmentId: remote.environmentId,
     name: remote.name,
