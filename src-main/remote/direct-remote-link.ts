@@ -32,7 +32,7 @@ import { registerDirect, type DirectRegistration } from './direct-registration.t
 import { dialDirect, displayUrl } from './direct-socket.ts';
 import { clockSleep, systemClock, type LinkClock } from './link-clock.ts';
 import { CLOSED_STREAM_RETENTION_MS, STREAM_UPDATE_INTERVAL_MS, type StreamServer } from './noise-remote-link.ts';
-import { registrationRetryDelayMs, registryBase, RegistryClient, RegistryError, rustTrim } from './registry-client.ts';
+import { fatalErrorText, registrationRetryDelayMs, registryBase, RegistryClient, RegistryError, rustTrim } from './registry-client.ts';
 import type { RemoteLink, RemoteLinkEvent } from './remote-link-types.ts';
 
 /** Closed connections kept in the view (each reconnect adds one). */
@@ -98,6 +98,7 @@ class UpgradeRefused extends Error {
   constructor(
     message: string,
     readonly status: number | null,
+    readonly causes: readonly string[],
   ) {
     super(message);
   }
@@ -226,7 +227,7 @@ export class DirectRemoteLink implements RemoteLink {
           if (signal.aborted) return;
           this.noteError(`direct connection ended (${reason})`);
         } else if (result.outcome === 'fatal') {
-          throw new UpgradeRefused(result.error, result.status);
+          throw new UpgradeRefused(result.error, result.status, result.causes ?? []);
         } else if (result.outcome === 'reregister') {
           this.noteError(result.error);
           this.log.warn('direct websocket refused the executor; registering again', { status: result.status });
@@ -316,9 +317,9 @@ export class DirectRemoteLink implements RemoteLink {
       (error instanceof AuthError && error.kind === 'auth_needed') ||
       (error instanceof UpgradeRefused && (error.status === 401 || error.status === 403));
     this.log.error('remote link failed', { error: message });
-    this.noteError(message.split('\n')[0]!);
+    this.noteError(message);
     this.setState({ status: authNeeded ? 'auth_needed' : 'error', nextAttemptAtMs: null, onlineSinceMs: null });
-    this.finish(1, `Error: ${message}`);
+    this.finish(1, fatalErrorText(message, error instanceof RegistryError || error instanceof UpgradeRefused ? error.causes : []));
   }
 
   private finish(code: number, message: string): void {

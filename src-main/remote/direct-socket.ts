@@ -20,7 +20,7 @@ export const DIRECT_HANDSHAKE_TIMEOUT_MS = 10_000;
 export type DirectDialResult =
   /** `socket` is paused: `resume()` it once its listeners are attached. */
   | { ok: true; socket: WebSocket }
-  | { ok: false; outcome: 'reregister' | 'fatal' | 'retry'; status: number | null; error: string };
+  | { ok: false; outcome: 'reregister' | 'fatal' | 'retry'; status: number | null; error: string; causes?: string[] };
 
 export interface DirectDialOptions {
   url: URL;
@@ -47,10 +47,10 @@ export function upgradeOutcome(status: number): 'reregister' | 'fatal' | 'retry'
   return 'retry';
 }
 
-/** 0.169.0's fatal text for a refused upgrade (anyhow's `Error:` line plus its cause chain). */
-export function upgradeRefusedMessage(url: URL, status: number): string {
+/** 0.169.0's fatal error for a refused upgrade, and its one cause (printed under `Caused by:`). */
+export function upgradeRefused(url: URL, status: number): { message: string; causes: string[] } {
   const cause = `HTTP error: ${statusText(status)}`;
-  return `failed to connect to exec-server websocket \`${displayUrl(url)}\`: ${cause}\n\nCaused by:\n    ${cause}`;
+  return { message: `failed to connect to exec-server websocket \`${displayUrl(url)}\`: ${cause}`, causes: [cause] };
 }
 
 /** Dials once; never throws. */
@@ -99,7 +99,10 @@ export function dialDirect(options: DirectDialOptions): Promise<DirectDialResult
       res.resume();
       req.destroy();
       const outcome = upgradeOutcome(status);
-      settle({ ok: false, outcome, status, error: outcome === 'fatal' ? upgradeRefusedMessage(url, status) : `direct websocket upgrade refused: HTTP ${status}` });
+      if (outcome === 'fatal') {
+        const refused = upgradeRefused(url, status);
+        settle({ ok: false, outcome, status, error: refused.message, causes: refused.causes });
+      } else settle({ ok: false, outcome, status, error: `direct websocket upgrade refused: HTTP ${status}` });
     });
     ws.once('error', (error) => settle({ ok: false, outcome: 'retry', status: null, error: error.message }));
     ws.once('open', () => {

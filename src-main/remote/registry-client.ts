@@ -44,10 +44,18 @@ export class RegistryError extends Error {
     message: string,
     readonly kind: 'fatal' | 'auth' | 'retryable',
     readonly status: number | null = null,
+    /** anyhow's `Caused by:` chain 0.169.0 prints under the `Error:` line (JSON errors have one). */
+    readonly causes: readonly string[] = [],
   ) {
     super(message);
     this.name = 'RegistryError';
   }
+}
+
+/** The text 0.169.0 prints for a fatal error: `Error: <message>`, then its `Caused by:` block if any. */
+export function fatalErrorText(message: string, causes: readonly string[] = []): string {
+  if (causes.length === 0) return `Error: ${message}`;
+  return `Error: ${message}\n\nCaused by:\n${causes.map((cause) => `    ${cause}`).join('\n')}`;
 }
 
 export interface Registration {
@@ -142,6 +150,11 @@ function endPosition(text: string): string {
   return `at line ${line} column ${column}`;
 }
 
+/** serde_json's error wrapped the way 0.169.0 reports it (the serde text is also the cause). */
+function jsonError(detail: string): RegistryError {
+  return new RegistryError(`${JSON_ERROR}: ${detail}`, 'fatal', null, [detail]);
+}
+
 /**
  * A registry answer parsed as an object of string fields, with serde_json's texts for what
  * 0.169.0 refuses before looking at values: bad JSON, not an object, a missing or non-string
@@ -153,17 +166,13 @@ export function jsonFieldError<F extends string>(body: Buffer, fields: readonly 
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new RegistryError(`${JSON_ERROR}: ${(error as Error).message}`, 'fatal');
+    throw jsonError((error as Error).message);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new RegistryError(`${JSON_ERROR}: invalid type: expected struct ${typeName}`, 'fatal');
-  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw jsonError(`invalid type: expected struct ${typeName}`);
   const record = value as Record<string, unknown>;
   for (const field of fields) {
-    if (!(field in record)) throw new RegistryError(`${JSON_ERROR}: missing field \`${field}\` ${endPosition(text)}`, 'fatal');
-    if (typeof record[field] !== 'string') {
-      throw new RegistryError(`${JSON_ERROR}: invalid type: ${JSON.stringify(record[field])}, expected a string (field \`${field}\`)`, 'fatal');
-    }
+    if (!(field in record)) throw jsonError(`missing field \`${field}\` ${endPosition(text)}`);
+    if (typeof record[field] !== 'string') throw jsonError(`invalid type: ${JSON.stringify(record[field])}, expected a string (field \`${field}\`)`);
   }
   return record as Record<F, string>;
 }
