@@ -15,6 +15,7 @@ import { silentLogger } from '../core/log.ts';
 import type { RegistrationState } from '../control/contract.ts';
 import { SigV4Provider } from './auth/sigv4-provider.ts';
 import { DirectRemoteLink, createDirectLink } from './direct-remote-link.ts';
+import { DIRECT_MAX_MESSAGE_BYTES } from './direct-socket.ts';
 import { ApiKeyProvider } from './auth/api-key-provider.ts';
 import { FakeDirectRegistry, type DirectPeer, type FakeDirectRegistryOptions } from '../testkit/remote/fake-direct-registry.ts';
 import type { HttpAnswer } from '../testkit/remote/fake-registry.ts';
@@ -144,9 +145,9 @@ test('a process runs through the direct socket: replies are text, binary request
     assert.equal(stdoutOf(peer, 'p2'), 'bin\n');
     assert.ok(peer.frames.every((f) => f.text), 'every executor message is a text frame');
     peer.sendRaw('{not json');
-    const parseError = await peer.request('process/read', { processId: 'none', afterSeq: 0 }).then(() => peer.messages.find((m) => m.id === -1));
+    const parseError = await peer.waitFor((m) => m.id === -1);
     const shown = `ws://127.0.0.1:${s.registry.port}/direct/${ENV_ID}`;
-    assert.equal(parseError?.error?.message, `failed to parse websocket JSON-RPC message from direct exec-server websocket ${shown}: key must be a string at line 1 column 2`);
+    assert.equal(parseError.error?.message, `failed to parse websocket JSON-RPC message from direct exec-server websocket ${shown}: key must be a string at line 1 column 2`);
     const view = s.link.streams()[0]!;
     assert.equal(view.streamId, 'direct-1');
     assert.equal(view.state, 'open');
@@ -183,6 +184,28 @@ test('after the registry drops the socket the link reconnects to the same url an
     const reconnecting = s.states.find((st) => st.status === 'reconnecting')!;
     assert.ok(reconnecting.nextAttemptAtMs !== null);
     assert.equal(s.link.state.status, 'online');
+  } finally {
+    await s.close();
+  }
+});
+
+test('messages up to 16 MiB are served; a larger one drops the socket and the link reconnects (0.169.0: 15.9 MiB ok, 16.1 MiB dropped)', async () => {
+  const s = await setup();
+  try {
+    const peer = await s.registry.connection(0);
+    await peer.initialize();
+    const padded = (id: number, total: number) => {
+      const base = JSON.stringify({ id, method: 'process/read', params: { processId: 'none', afterSeq: 0, pad: '' } });
+      return base.replace('"pad":""', `"pad":"${'x'.repeat(total - base.length)}"`);
+    };
+    peer.sendRaw(padded(7, DIRECT_MAX_MESSAGE_BYTES));
+    const reply = await peer.waitFor((m) => m.id === 7);
+    assert.equal(reply.error?.code, -32600, 'a 16 MiB message reaches the processor');
+    peer.sendRaw(padded(8, DIRECT_MAX_MESSAGE_BYTES + 1));
+    await peer.closed;
+    await s.registry.connection(1);
+    assert.ok(!peer.messages.some((m) => m.id === 8));
+    assert.equal(s.link.streams()[0]!.endReason, 'read_error');
   } finally {
     await s.close();
   }

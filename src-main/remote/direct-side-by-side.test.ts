@@ -5,7 +5,8 @@
  * with test AWS keys and no AWS files of the machine. Compared: the registration request
  * (method, path, header names in order, body, SigV4 shape), the upgrade's header names in order,
  * a normalized JSON-RPC transcript (initialize, `echo hi`, a dropped socket, the session resumed
- * on the next connection with the output produced meanwhile), 409 → re-registration, and the
+ * on the next connection with the output produced meanwhile), what refused upgrades lead to
+ * (409 → re-registration; 3xx/408/429/5xx → the same url again), and the
  * exit code and error text of fatal answers. Without the reference only exec-desk runs (its own
  * expectations still hold).
  */
@@ -120,23 +121,32 @@ describe('direct transport: exec-desk CLI vs codex exec-server', () => {
     assert.deepEqual(ours.transcript, theirs.transcript, diffLines(theirs.transcript, ours.transcript, ['reference', 'exec-desk']));
   });
 
-  test('409 on the upgrade: registered again, the new url dialled', { timeout: 60_000 }, async () => {
-    const outcomes = [];
-    for (const kind of KINDS) {
-      let refused = false;
-      const registry = await FakeDirectRegistry.start({ rejectUpgrades: () => (refused ? undefined : ((refused = true), 409)) });
-      const executor = startDirectExecutor(kind, { registryUrl: registry.baseUrl, environmentId: ENV_ID });
-      try {
-        await registry.connection(0, 30_000);
-        outcomes.push({ registrations: registry.registrations().length, upgrades: registry.upgrades.map((u) => u.status), newUrl: registry.upgrades[0]!.url !== registry.upgrades[1]!.url });
-      } finally {
-        await executor.stop();
-        await registry.close();
+  // What a refused upgrade leads to: [refusals in order, registrations, upgrade statuses, a new url dialled at the end]
+  const REFUSALS: Array<[number[], number, boolean]> = [
+    [[409], 2, true],
+    [[503, 429], 1, false],
+    [[408, 302], 1, false],
+  ];
+  for (const [refusals, registrations, newUrl] of REFUSALS) {
+    test(`upgrade refused with ${refusals.join(', ')}: ${registrations > 1 ? 'registered again' : 'the same url retried'}`, { timeout: 60_000 }, async () => {
+      const outcomes = [];
+      for (const kind of KINDS) {
+        const pending = [...refusals];
+        const registry = await FakeDirectRegistry.start({ rejectUpgrades: () => pending.shift() });
+        const executor = startDirectExecutor(kind, { registryUrl: registry.baseUrl, environmentId: ENV_ID });
+        try {
+          await registry.connection(0, 30_000);
+          const upgrades = registry.upgrades;
+          outcomes.push({ registrations: registry.registrations().length, upgrades: upgrades.map((u) => u.status), newUrl: upgrades.at(-1)!.url !== upgrades[0]!.url });
+        } finally {
+          await executor.stop();
+          await registry.close();
+        }
       }
-    }
-    assert.deepEqual(outcomes[0], { registrations: 2, upgrades: [409, 101], newUrl: true });
-    if (outcomes[1]) assert.deepEqual(outcomes[0], outcomes[1]);
-  });
+      assert.deepEqual(outcomes[0], { registrations, upgrades: [...refusals, 101], newUrl });
+      if (outcomes[1]) assert.deepEqual(outcomes[0], outcomes[1]);
+    });
+  }
 
   for (const [name, options, pattern] of FATAL_CASES) {
     test(`fatal: ${name} → exit 1 with the same error`, { timeout: 60_000 }, async () => {

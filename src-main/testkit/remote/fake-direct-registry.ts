@@ -110,6 +110,11 @@ export class DirectPeer extends RpcPeer {
     return result;
   }
 
+  /** Resolves with the first matching message, already received or future. */
+  waitFor(match: (m: RpcMessage) => boolean, timeoutMs = 10_000): Promise<RpcMessage> {
+    return this.waitForMessage(match, timeoutMs, true);
+  }
+
   /** Drops the socket without a Close frame (a network failure as the executor sees it). */
   drop(): void {
     this.socket.terminate();
