@@ -16,6 +16,7 @@ import type { RegistrationState } from '../control/contract.ts';
 import { SigV4Provider } from './auth/sigv4-provider.ts';
 import { DirectRemoteLink, createDirectLink } from './direct-remote-link.ts';
 import { DIRECT_MAX_MESSAGE_BYTES } from './direct-socket.ts';
+import { ManualClock } from '../testkit/remote/manual-clock.ts';
 import { ApiKeyProvider } from './auth/api-key-provider.ts';
 import { FakeDirectRegistry, type DirectPeer, type FakeDirectRegistryOptions } from '../testkit/remote/fake-direct-registry.ts';
 import type { HttpAnswer } from '../testkit/remote/fake-registry.ts';
@@ -57,11 +58,25 @@ async function waitForStatus(link: DirectRemoteLink, status: RegistrationState['
   });
 }
 
-async function setup(options: FakeDirectRegistryOptions & { env?: Record<string, string> } = {}): Promise<Setup> {
+/** The next state (from now on) that satisfies `match`. */
+function nextState(link: DirectRemoteLink, match: (state: RegistrationState) => boolean): Promise<RegistrationState> {
+  return new Promise((resolve) => {
+    const off = link.subscribe((event) => {
+      if (event.type === 'state' && match(event.state)) {
+        off();
+        resolve(event.state);
+      }
+    });
+  });
+}
+
+async function setup(options: FakeDirectRegistryOptions & { env?: Record<string, string>; clock?: ManualClock; random?: () => number } = {}): Promise<Setup> {
   const registry = await FakeDirectRegistry.start(options);
   const server = new ExecServer({ log: silentLogger });
   const auth = new SigV4Provider({ env: awsEnv(options.env), profile: null, region: 'us-east-1', service: null });
-  const link = createDirectLink({ registryUrl: registry.baseUrl, environmentId: ENV_ID, auth, server, log: silentLogger });
+  const link = options.clock
+    ? new DirectRemoteLink({ registryUrl: registry.baseUrl, environmentId: ENV_ID, auth, server, log: silentLogger, clock: options.clock, random: options.random })
+    : createDirectLink({ registryUrl: registry.baseUrl, environmentId: ENV_ID, auth, server, log: silentLogger });
   const states: RegistrationState[] = [];
   link.subscribe((event) => {
     if (event.type === 'state') states.push(event.state);
@@ -206,6 +221,30 @@ test('messages up to 16 MiB are served; a larger one drops the socket and the li
     await s.registry.connection(1);
     assert.ok(!peer.messages.some((m) => m.id === 8));
     assert.equal(s.link.streams()[0]!.endReason, 'read_error');
+  } finally {
+    await s.close();
+  }
+});
+
+test('retry delays follow the registration retry formula and start over after a successful connection', async () => {
+  const clock = new ManualClock();
+  const refusals = [503, 503, 503, 503];
+  const s = await setup({ clock, random: () => 0, rejectUpgrades: () => refusals.shift() });
+  try {
+    const delays: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const state = s.link.state.status === 'reconnecting' ? s.link.state : await nextState(s.link, (st) => st.status === 'reconnecting');
+      delays.push(state.nextAttemptAtMs! - clock.now());
+      const connecting = nextState(s.link, (st) => st.status === 'connecting');
+      clock.advance(delays.at(-1)!);
+      await connecting;
+    }
+    assert.deepEqual(delays, [500, 1_000, 2_000, 4_000]);
+    const peer = await s.registry.connection(0);
+    const reconnecting = nextState(s.link, (st) => st.status === 'reconnecting');
+    peer.drop();
+    const after = await reconnecting;
+    assert.equal(after.nextAttemptAtMs! - clock.now(), 500, 'the attempt count starts over after a connection');
   } finally {
     await s.close();
   }
