@@ -14,7 +14,7 @@ import { trustedCas } from './tls-trust.ts';
 
 /** tungstenite's default max frame size; ws applies it per message. */
 export const DIRECT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
-/** Not observable on the binary; the rendezvous socket's deadline. */
+/** Upgrade deadline: 0.169.0 gave up on a silent server after 10 s and retried (same url). */
 export const DIRECT_HANDSHAKE_TIMEOUT_MS = 10_000;
 
 export type DirectDialResult =
