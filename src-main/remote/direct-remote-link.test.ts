@@ -7,6 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -247,6 +248,36 @@ test('retry delays follow the registration retry formula and start over after a 
     assert.equal(after.nextAttemptAtMs! - clock.now(), 500, 'the attempt count starts over after a connection');
   } finally {
     await s.close();
+  }
+});
+
+test('an upgrade that gets no answer times out and is retried on the same url', async () => {
+  const dials: number[] = [];
+  const silent = createNetServer((socket) => {
+    dials.push(Date.now());
+    socket.on('error', () => {});
+  });
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const port = (silent.address() as AddressInfo).port;
+  const registry = await FakeDirectRegistry.start({
+    intercept: () => ({ status: 200, body: { environment_id: ENV_ID, transport: 'direct_jsonrpc_v1', registration_id: 'r1', url: `ws://127.0.0.1:${port}/silent` } }),
+  });
+  const server = new ExecServer({ log: silentLogger });
+  const auth = new SigV4Provider({ env: awsEnv(), profile: null, region: 'us-east-1', service: null });
+  const link = new DirectRemoteLink({ registryUrl: registry.baseUrl, environmentId: ENV_ID, auth, server, handshakeTimeoutMs: 150 });
+  try {
+    const retrying = nextState(link, (st) => st.status === 'reconnecting');
+    link.start();
+    const state = await retrying;
+    assert.match(state.lastError ?? '', /timed out/i);
+    while (dials.length < 2) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(registry.registrations().length, 1);
+  } finally {
+    await link.stop();
+    await server.shutdown();
+    await registry.close();
+    silent.close();
+    for (const f of after.splice(0)) f();
   }
 });
 
