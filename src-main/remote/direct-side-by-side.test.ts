@@ -121,6 +121,25 @@ describe('direct transport: exec-desk CLI vs codex exec-server', () => {
     assert.deepEqual(ours.transcript, theirs.transcript, diffLines(theirs.transcript, ours.transcript, ['reference', 'exec-desk']));
   });
 
+  test('--aws-service and no session token: the same signed requests', { timeout: 60_000 }, async () => {
+    const facts = [];
+    for (const kind of KINDS) {
+      const registry = await FakeDirectRegistry.start();
+      const executor = startDirectExecutor(kind, { registryUrl: `${registry.baseUrl}/`, environmentId: ENV_ID, extraArgs: ['--aws-service', 'vpc-lattice-svcs'] });
+      try {
+        await registry.connection(0, 30_000);
+        facts.push({ register: requestFacts(registry.registrations()[0]!), upgrade: requestFacts(registry.upgrades[0]!) });
+      } finally {
+        await executor.stop();
+        await registry.close();
+      }
+    }
+    assert.equal(facts[0]!.register.scope, 'us-east-1/vpc-lattice-svcs/aws4_request');
+    assert.equal(facts[0]!.register.securityToken, undefined);
+    assert.equal(facts[0]!.upgrade.signedHeaders, 'host;x-amz-date');
+    if (facts[1]) assert.deepEqual(facts[0], facts[1]);
+  });
+
   // What a refused upgrade leads to: [refusals in order, registrations, upgrade statuses, a new url dialled at the end]
   const REFUSALS: Array<[number[], number, boolean]> = [
     [[409], 2, true],
