@@ -140,6 +140,30 @@ describe('direct transport: exec-desk CLI vs codex exec-server', () => {
     if (facts[1]) assert.deepEqual(facts[0], facts[1]);
   });
 
+  test('malformed messages are answered with id -1 and the connection stays up', { timeout: 60_000 }, async () => {
+    const answers = [];
+    for (const kind of KINDS) {
+      const registry = await FakeDirectRegistry.start();
+      const executor = startDirectExecutor(kind, { registryUrl: registry.baseUrl, environmentId: ENV_ID });
+      try {
+        const peer = await registry.connection(0, 30_000);
+        await peer.initialize();
+        peer.sendRaw('{not json');
+        peer.sendRaw('[1,2]', true);
+        peer.sendRaw('"text"');
+        const after = await peer.request('process/read', { processId: 'none', afterSeq: 0 });
+        const errors = peer.messages.filter((m) => m.id === -1).map((m) => JSON.stringify(m).replaceAll(String(registry.port), '<PORT>'));
+        answers.push([...errors, JSON.stringify(after)]);
+      } finally {
+        await executor.stop();
+        await registry.close();
+      }
+    }
+    assert.equal(answers[0]!.length, 4);
+    assert.match(answers[0]![0]!, /failed to parse websocket JSON-RPC message from direct exec-server websocket ws:\/\/127\.0\.0\.1:<PORT>\/direct\/env-direct-sbs: key must be a string at line 1 column 2/);
+    if (answers[1]) assert.deepEqual(answers[0], answers[1]);
+  });
+
   // What a refused upgrade leads to: [refusals in order, registrations, upgrade statuses, a new url dialled at the end]
   const REFUSALS: Array<[number[], number, boolean]> = [
     [[409], 2, true],
