@@ -6,6 +6,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { silentLogger } from '../core/log.ts';
 import type { RegistrationState } from '../control/contract.ts';
@@ -13,7 +16,9 @@ import { AuthError, type AuthProvider } from '../remote/auth/auth-provider.ts';
 import type { RemoteLink, RemoteLinkEvent } from '../remote/remote-link-types.ts';
 import type { NoiseRemoteLinkOptions } from '../remote/noise-remote-link.ts';
 import { parseCli, type CliOutcome, type ServerOptions } from './options.ts';
-import { DIRECT_NOT_SUPPORTED, redactUrl, runRemoteMode, type RemoteModeIo } from './remote-mode.ts';
+import { redactUrl, runRemoteMode, type RemoteModeIo } from './remote-mode.ts';
+import { SigV4Provider } from '../remote/auth/sigv4-provider.ts';
+import { FakeDirectRegistry } from '../testkit/remote/fake-direct-registry.ts';
 
 class FakeProvider implements AuthProvider {
   readonly method = 'api-key' as const;
@@ -176,11 +181,26 @@ test('forward: the link serves streams through the bridge, not the local ExecSer
   assert.equal(await done, 0);
 });
 
-test('the direct transport is refused clearly (SigV4 credentials are not built yet)', async () => {
-  const h = harness();
-  const argv = ['--remote', 'https://x.openai.com', '--environment-id', 'e', '--remote-transport', 'direct', '--aws-sigv4'];
-  assert.equal(await runRemoteMode(await options(argv), h.io), 1);
-  assert.equal(h.stderr(), `Error: ${DIRECT_NOT_SUPPORTED}\n`);
+test('--remote-transport direct runs the direct link (SigV4-signed), SIGTERM exits 0', async () => {
+  const registry = await FakeDirectRegistry.start();
+  const home = mkdtempSync(join(tmpdir(), 'exec-desk-direct-unit-'));
+  try {
+    const h = harness(async () => new SigV4Provider({ env: { HOME: home, AWS_ACCESS_KEY_ID: 'AKIDUNIT', AWS_SECRET_ACCESS_KEY: 's' }, profile: null, region: 'us-east-1', service: null }));
+    delete h.io.createLink;
+    const argv = ['--remote', registry.baseUrl, '--environment-id', 'e', '--remote-transport', 'direct', '--aws-sigv4', '--aws-region', 'us-east-1'];
+    const done = runRemoteMode(await options(argv), h.io);
+    const peer = await registry.connection(0);
+    assert.match((await peer.initialize()).sessionId, /^[0-9a-f-]{36}$/);
+    assert.equal(registry.registrations()[0]!.sigv4Problem, null);
+    h.signals.emit('SIGTERM');
+    assert.equal(await done, 0);
+    await peer.closed;
+    assert.equal(h.stderr(), '');
+    assert.equal(h.providers[0]!.method, 'aws-sigv4');
+  } finally {
+    await registry.close();
+    rmSync(home, { recursive: true, force: true });
+  }
 });
 
 test('redactUrl drops userinfo and the query', () => {

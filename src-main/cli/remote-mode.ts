@@ -22,6 +22,7 @@ import type { RuntimeEvent } from '../control/contract.ts';
 import { AuthError, type AuthContext, type AuthProvider, type AuthSelection } from '../remote/auth/auth-provider.ts';
 import { createAuthProvider, resolveCodexHome } from '../remote/auth/create-auth-provider.ts';
 import { parseRegistryUrl } from '../remote/auth/registry-url.ts';
+import { createDirectLink } from '../remote/direct-remote-link.ts';
 import { NoiseRemoteLink, type NoiseRemoteLinkOptions } from '../remote/noise-remote-link.ts';
 import type { RemoteLink } from '../remote/remote-link-types.ts';
 import { ExecutorRuntime, type RemoteLinkFactory } from '../runtime/executor-runtime.ts';
@@ -34,8 +35,6 @@ import { packageVersion, type RemoteOptions, type ServerOptions } from './option
 const PLACEHOLDER_REGISTRY = 'http://registry.invalid/';
 /** How long `--exit-on-stdin-close` waits for the first stdin read before registering. */
 const STDIN_EOF_GRACE_MS = 100;
-/** The direct transport (§13) is not built yet; only reachable once a SigV4 provider exists. */
-export const DIRECT_NOT_SUPPORTED = 'the direct remote transport is not supported by this build of exec-desk yet';
 
 export interface RemoteModeIo {
   env: NodeJS.ProcessEnv;
@@ -95,11 +94,6 @@ export async function runRemoteMode(options: ServerOptions, io: RemoteModeIo): P
     if (error instanceof AuthError || error instanceof ForwardUrlError) return fail(error.message);
     throw error;
   }
-  if (remote.transport === 'direct') {
-    auth.close();
-    return fail(DIRECT_NOT_SUPPORTED);
-  }
-
   // 3. From here on the process runs until a signal, stdin EOF or a fatal link error, hosted by an
   //    ExecutorRuntime: the one state the dashboard and `exec-desk status` read.
   let finish!: (outcome: { code: number; message: string }) => void;
@@ -188,7 +182,9 @@ export async function runRemoteMode(options: ServerOptions, io: RemoteModeIo): P
  * connection to that exec-server (they still show as the runtime's streams, with no session here).
  */
 function remoteLinkFactory(remote: RemoteOptions, auth: AuthProvider, forwardTo: URL | null, io: RemoteModeIo): RemoteLinkFactory {
-  const createLink = io.createLink ?? ((o: NoiseRemoteLinkOptions) => new NoiseRemoteLink(o));
+  // §13: `--remote-transport direct` (the CLI guarantees `--aws-sigv4` and no `forward`).
+  const defaultLink = remote.transport === 'direct' ? createDirectLink : (o: NoiseRemoteLinkOptions) => new NoiseRemoteLink(o);
+  const createLink = io.createLink ?? defaultLink;
   return (context) =>
     createLink({
       registryUrl: remote.registryUrl,

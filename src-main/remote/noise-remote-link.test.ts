@@ -438,6 +438,17 @@ describe('NoiseRemoteLink', () => {
       { registry: { executorToken: 'another-token' } },
     );
     await withLink(
+      async ({ link, until }) => {
+        await until('error');
+        // serde's text is repeated as anyhow's cause, as 0.169.0 prints it
+        assert.deepEqual(await link.fatal, {
+          code: 1,
+          message: 'Error: failed to serialize or deserialize exec-server JSON: missing field `url` at line 1 column 22\n\nCaused by:\n    missing field `url` at line 1 column 22',
+        });
+      },
+      { registry: { intercept: (r) => (r.endpoint === 'register' ? { status: 200, body: '{"environment_id":"E"}' } : undefined) } },
+    );
+    await withLink(
       async ({ link, auth, until, registry }) => {
         auth.failWith = new AuthError('sign in again', 'auth_needed');
         link.start();

@@ -43,7 +43,7 @@ import {
 import { AuthError, type AuthProvider } from './auth/auth-provider.ts';
 import { parseRegistryUrl } from './auth/registry-url.ts';
 import { clockSleep, systemClock, type LinkClock } from './link-clock.ts';
-import { registrationRetryDelayMs, registryBase, RegistryClient, RegistryError, rustTrim, type Registration } from './registry-client.ts';
+import { fatalErrorText, registrationRetryDelayMs, registryBase, RegistryClient, RegistryError, rustTrim, type Registration } from './registry-client.ts';
 import type { RemoteLink, RemoteLinkEvent } from './remote-link-types.ts';
 import { RendezvousSocket, type DisconnectReason } from './rendezvous-socket.ts';
 
@@ -317,7 +317,7 @@ export class NoiseRemoteLink implements RemoteLink {
     this.log.error('remote link failed', { error: message });
     this.noteError(message);
     this.setState({ status: authNeeded ? 'auth_needed' : 'error', nextAttemptAtMs: null, onlineSinceMs: null });
-    this.finish(1, `Error: ${message}`);
+    this.finish(1, fatalErrorText(message, error instanceof RegistryError ? error.causes : []));
   }
 
   private finish(code: number, message: string): void {

@@ -25,7 +25,7 @@ const MAX_RESPONSE_BYTES = 1024 * 1024;
 const REQUEST_FAILED = 'environment registry request failed';
 export const TIMEOUT_MESSAGE = `${REQUEST_FAILED}: route-aware request timed out`;
 export const EMPTY_ERROR_BODY = 'empty or malformed error body';
-const PROTOCOL_ERROR = 'exec-server protocol error';
+export const PROTOCOL_ERROR = 'exec-server protocol error';
 /**
  * What 0.169.0 prints instead of the registry's message when the credential came in on stdin
  * (`AuthProvider.omitsRegistryErrorBody`): the body may echo that credential.
@@ -50,10 +50,18 @@ export class RegistryError extends Error {
     message: string,
     readonly kind: 'fatal' | 'auth' | 'retryable',
     readonly status: number | null = null,
+    /** anyhow's `Caused by:` chain 0.169.0 prints under the `Error:` line (JSON errors have one). */
+    readonly causes: readonly string[] = [],
   ) {
     super(message);
     this.name = 'RegistryError';
   }
+}
+
+/** The text 0.169.0 prints for a fatal error: `Error: <message>`, then its `Caused by:` block if any. */
+export function fatalErrorText(message: string, causes: readonly string[] = []): string {
+  if (causes.length === 0) return `Error: ${message}`;
+  return `Error: ${message}\n\nCaused by:\n${causes.map((cause) => `    ${cause}`).join('\n')}`;
 }
 
 export interface Registration {
@@ -100,7 +108,7 @@ export function registryBase(registryUrl: string): string {
 }
 
 /** `{base}/cloud/environment/{id}/{name}`; the id is interpolated raw (a `/` or `?` in it stays). */
-export function registryEndpoint(registryUrl: string, environmentId: string, name: 'register' | 'validate'): URL {
+export function registryEndpoint(registryUrl: string, environmentId: string, name: 'register' | 'validate' | 'direct/register'): URL {
   return new URL(`${registryBase(registryUrl)}/cloud/environment/${rustTrim(environmentId)}/${name}`);
 }
 
@@ -110,8 +118,8 @@ export function registrationRetryDelayMs(attempt: number, random: () => number =
   return base + Math.floor(random() * (base / 2 + 1));
 }
 
-/** reqwest's status display: `404 Not Found`, `599 <unknown status code>`. */
-function statusText(status: number): string {
+/** reqwest's (and http's) status display: `404 Not Found`, `599 <unknown status code>`. */
+export function statusText(status: number): string {
   return `${status} ${STATUS_CODES[status] ?? '<unknown status code>'}`;
 }
 
@@ -148,32 +156,43 @@ function endPosition(text: string): string {
   return `at line ${line} column ${column}`;
 }
 
-/** The `/register` answer, checked in 0.169.0's order: JSON shape, environment id, security profile. */
-export function parseRegistration(body: Buffer, environmentId: string): Registration {
+/** serde_json's error wrapped the way 0.169.0 reports it (the serde text is also the cause). */
+function jsonError(detail: string): RegistryError {
+  return new RegistryError(`${JSON_ERROR}: ${detail}`, 'fatal', null, [detail]);
+}
+
+/**
+ * A registry answer parsed as an object of string fields, with serde_json's texts for what
+ * 0.169.0 refuses before looking at values: bad JSON, not an object, a missing or non-string
+ * field (the first missing one in declaration order).
+ */
+export function jsonFieldError<F extends string>(body: Buffer, fields: readonly F[], typeName: string): Record<F, string> {
   const text = body.toString('utf8');
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new RegistryError(`${JSON_ERROR}: ${(error as Error).message}`, 'fatal');
+    throw jsonError((error as Error).message);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new RegistryError(`${JSON_ERROR}: invalid type: expected struct EnvironmentRegistrationResponse`, 'fatal');
-  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw jsonError(`invalid type: expected struct ${typeName}`);
   const record = value as Record<string, unknown>;
-  for (const field of ['environment_id', 'url', 'security_profile', 'executor_registration_id']) {
-    if (!(field in record)) throw new RegistryError(`${JSON_ERROR}: missing field \`${field}\` ${endPosition(text)}`, 'fatal');
-    if (typeof record[field] !== 'string') {
-      throw new RegistryError(`${JSON_ERROR}: invalid type: ${JSON.stringify(record[field])}, expected a string (field \`${field}\`)`, 'fatal');
-    }
+  for (const field of fields) {
+    if (!(field in record)) throw jsonError(`missing field \`${field}\` ${endPosition(text)}`);
+    if (typeof record[field] !== 'string') throw jsonError(`invalid type: ${JSON.stringify(record[field])}, expected a string (field \`${field}\`)`);
   }
+  return record as Record<F, string>;
+}
+
+/** The `/register` answer, checked in 0.169.0's order: JSON shape, environment id, security profile. */
+export function parseRegistration(body: Buffer, environmentId: string): Registration {
+  const record = jsonFieldError(body, ['environment_id', 'url', 'security_profile', 'executor_registration_id'], 'EnvironmentRegistrationResponse');
   if (record.environment_id !== rustTrim(environmentId)) {
     throw new RegistryError(`${PROTOCOL_ERROR}: environment registry returned a different environment id`, 'fatal');
   }
   if (record.security_profile !== SECURITY_PROFILE) {
-    throw new RegistryError(`${PROTOCOL_ERROR}: environment registry returned unsupported security profile \`${record.security_profile as string}\``, 'fatal');
+    throw new RegistryError(`${PROTOCOL_ERROR}: environment registry returned unsupported security profile \`${record.security_profile}\``, 'fatal');
   }
-  return { environmentId: record.environment_id as string, url: record.url as string, registrationId: record.executor_registration_id as string };
+  return { environmentId: record.environment_id, url: record.url, registrationId: record.executor_registration_id };
 }
 
 function abortError(signal: AbortSignal): Error {
@@ -239,6 +258,25 @@ export class RegistryClient {
       this.log.warn('environment registry registration will be retried', { status: response.status, delayMs: delay });
       options.onRetry?.(delay, error);
       await this.sleep(delay, options.signal);
+    }
+  }
+
+  /**
+   * One request to `url` (a 401 gets the provider's refresh and one retry): the body of a 2xx
+   * answer, else the RegistryError `/register` would report — never retried here (the direct
+   * transport's registration retries nothing, §13).
+   */
+  async postOnce(url: URL, body: Buffer, signal?: AbortSignal): Promise<Buffer> {
+    let refreshed = false;
+    for (;;) {
+      const response = await this.post(url, body, signal);
+      if (response.status >= 200 && response.status < 300) return response.body;
+      if (response.status === 401 && !refreshed) {
+        refreshed = true;
+        if (await this.options.auth.refreshAfterUnauthorized(signal)) continue;
+      }
+      const error = this.statusError(response);
+      throw error.kind === 'retryable' ? new RegistryError(error.message, 'fatal', error.status) : error;
     }
   }
 

@@ -1,17 +1,17 @@
 /**
- * Records what relay streams carried (JSON-RPC sent and received per HarnessStream, plus relay
- * facts as steps) and turns it into the conformance suite's normalized transcript, so one remote
+ * Records what relay streams or direct connections carried (JSON-RPC sent and received per peer,
+ * plus facts as steps) and turns it into the conformance suite's normalized transcript, so one remote
  * scenario run on exec-desk and on the reference can be compared line by line.
  */
 import { normalizeRun, type RawConnection, type RawStep, type ServerKind, type Transcript } from '../../conformance/normalize.ts';
-import type { HarnessStream } from './harness-client.ts';
+import type { RpcPeer } from '../rpc-peer.ts';
 
 export class StreamTranscript {
-  private readonly tracked: Array<{ stream: HarnessStream; connection: RawConnection }> = [];
+  private readonly tracked: Array<{ stream: RpcPeer; connection: RawConnection }> = [];
   private readonly steps: RawStep[] = [];
 
   /** Starts recording a stream under `label` (labels, not stream ids, appear in the transcript). */
-  track(stream: HarnessStream, label: string): HarnessStream {
+  track<T extends RpcPeer>(stream: T, label: string): T {
     const connection: RawConnection = { label, description: 'relay stream', sent: [], received: [], closeCode: null };
     const send = stream.send.bind(stream);
     stream.send = (message: unknown) => {
