@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-// The one test command. Runs every *.test.ts under src-main/, src-renderer/ and e2e/ (or the
-// paths given) with node's own test runner, through tsx because Node 20 cannot strip types.
-// The browser tests (e2e/) are node:test files too, driving Playwright's library API rather
-// than Playwright's own runner: one runner means one count, one timeout policy, TAP that CI
-// already reads, shared helpers (testkit clients, real runtimes) without a second process tree. Before them the app is built when out/ is missing or older than its
-// sources. Prints node's TAP, then ends with one line: "N passed, N failed".
+// The one test command. Runs every *.test.ts under src-main/ and src-renderer/ and every *.spec.ts
+// under e2e/ (or the paths given) with node's own test runner, through tsx because Node 20 cannot
+// strip types. The browser specs (e2e/) are node:test files too, driving Playwright's library API
+// rather than Playwright's own runner: one runner means one count, one timeout policy, TAP that CI
+// already reads, shared helpers (testkit clients, real runtimes) without a second process tree.
+// Before them the app is built when out/ is missing or older than its sources. Prints node's TAP, then ends with one line: "N passed, N failed".
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
@@ -12,15 +12,20 @@ import { fileURLToPath } from 'node:url';
 import { generateProto } from './gen-proto.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const TEST_ROOTS = ['src-main', 'src-renderer', 'e2e'];
+const TEST_ROOTS = [
+  ['src-main', '.test.ts'],
+  ['src-renderer', '.test.ts'],
+  ['e2e', '.spec.ts'],
+];
 
-function collect(dir, out) {
+/** Unit and integration tests sit beside their modules as *.test.ts; the browser and app specs are e2e/*.spec.ts. */
+function collect(dir, suffix, out) {
   if (!existsSync(dir)) return out;
   for (const name of readdirSync(dir)) {
     if (name === 'node_modules' || name.startsWith('.')) continue;
     const path = join(dir, name);
-    if (statSync(path).isDirectory()) collect(path, out);
-    else if (name.endsWith('.test.ts')) out.push(relative(root, path));
+    if (statSync(path).isDirectory()) collect(path, suffix, out);
+    else if (name.endsWith(suffix)) out.push(relative(root, path));
   }
   return out;
 }
@@ -62,7 +67,7 @@ function buildIfStale() {
 generateProto({ ifStale: true });
 
 const args = process.argv.slice(2);
-const files = args.length > 0 ? args : TEST_ROOTS.flatMap((dir) => collect(join(root, dir), [])).sort();
+const files = args.length > 0 ? args : TEST_ROOTS.flatMap(([dir, suffix]) => collect(join(root, dir), suffix, [])).sort();
 const buildFailed = files.some((f) => relative(root, resolve(root, f)).startsWith('e2e')) && !buildIfStale();
 
 const child = spawn(

@@ -156,7 +156,7 @@ export async function runRemoteMode(options: ServerOptions, io: RemoteModeIo): P
     }
   }
 
-  unsubscribe = runtime.subscribe(stateLogger(runtime.log));
+  unsubscribe = runtime.subscribe(stateLogger(runtime.log, remote.transport === 'direct' ? 'direct connection' : 'relay stream'));
   runtime.log.info('remote mode', {
     registry: redactUrl(remote.registryUrl),
     environmentId: remote.environmentId.trim(),
@@ -212,8 +212,11 @@ function providerReadsStdin(selection: AuthSelection): boolean {
   return selection.registrationBearerStdin || selection.executorCredentialStdin || selection.chatgptTokenStdin;
 }
 
-/** Logs each registration state change and each stream's lifecycle step (not its byte counters). */
-function stateLogger(log: Logger) {
+/**
+ * Logs each registration state change and each stream's lifecycle step (not its byte counters);
+ * `streamLabel` names what a stream is on this transport (a relay stream, or a direct websocket).
+ */
+function stateLogger(log: Logger, streamLabel: string) {
   let lastStatus: string | null = null;
   const streamStates = new Map<string, string>();
   return (event: RuntimeEvent) => {
@@ -235,7 +238,7 @@ function stateLogger(log: Logger) {
       streamStates.set(v.streamId, v.state);
       const fields: Record<string, unknown> = { streamId: v.streamId, state: v.state };
       if (v.endReason) fields.reason = v.endReason;
-      log.info('relay stream', fields);
+      log.info(streamLabel, fields);
     } else if (event.type === 'streamRemoved') {
       streamStates.delete(event.streamId);
     }

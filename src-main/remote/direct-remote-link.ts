@@ -310,13 +310,13 @@ export class DirectRemoteLink implements RemoteLink {
     );
   }
 
+  /** Logged once by the hosting runtime ('remote link stopped for good'), not here. */
   private failFatally(error: unknown): void {
     const message = error instanceof Error ? error.message : String(error);
     const authNeeded =
       (error instanceof RegistryError && error.kind === 'auth') ||
       (error instanceof AuthError && error.kind === 'auth_needed') ||
       (error instanceof UpgradeRefused && (error.status === 401 || error.status === 403));
-    this.log.error('remote link failed', { error: message });
     this.noteError(message);
     this.setState({ status: authNeeded ? 'auth_needed' : 'error', nextAttemptAtMs: null, onlineSinceMs: null });
     this.finish(1, fatalErrorText(message, error instanceof RegistryError || error instanceof UpgradeRefused ? error.causes : []));

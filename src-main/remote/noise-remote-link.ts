@@ -310,11 +310,11 @@ export class NoiseRemoteLink implements RemoteLink {
     );
   }
 
+  /** Logged once by the hosting runtime ('remote link stopped for good'), not here. */
   private failFatally(error: unknown): void {
     const message = error instanceof Error ? error.message : String(error);
     const authNeeded =
       (error instanceof RegistryError && error.kind === 'auth') || (error instanceof AuthError && error.kind === 'auth_needed');
-    this.log.error('remote link failed', { error: message });
     this.noteError(message);
     this.setState({ status: authNeeded ? 'auth_needed' : 'error', nextAttemptAtMs: null, onlineSinceMs: null });
     this.finish(1, fatalErrorText(message, error instanceof RegistryError ? error.causes : []));

@@ -4,7 +4,7 @@
  * → Online, in the dashboard (Chromium) of an in-process ExecutorRuntime. The link is the one the
  * desktop app uses (runtime/remote-link-factory.ts): registry, environment and API key are typed
  * into the Settings form first, and Connect builds the link from them.
- * The same views over a scripted link: registration-states.test.ts.
+ * The same views over a scripted link: registration-states.spec.ts.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

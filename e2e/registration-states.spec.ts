@@ -1,7 +1,7 @@
 /**
  * The registration and relay-stream views through every state, driven by a scripted RemoteLink
  * inside a real ExecutorRuntime, over the desktop IPC path. The same views against the real
- * Noise link and the fake registry are registration.test.ts (skipped until that link is merged).
+ * Noise link and the fake registry are registration.spec.ts.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

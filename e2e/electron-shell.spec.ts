@@ -4,7 +4,7 @@
  * a locked-down window on app://, IPC answers only the app's frame, app:// serves the renderer
  * with the CSP header, the tray follows the runtime and its menu acts on it, close hides to the
  * tray, and Quit shuts the runtime down (children killed) before the app exits.
- * Electron's own behaviour is not proven here: e2e/electron.test.ts does that where a binary exists.
+ * Electron's own behaviour is not proven here: e2e/electron.spec.ts does that where a binary exists.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,5 +1,5 @@
 /**
- * The built shell as a process (with the stand-in electron module, see electron-shell.test.ts):
+ * The built shell as a process (with the stand-in electron module, see electron-shell.spec.ts):
  * `--no-ui` runs the runtime with no window or tray and a working dashboard, and a second
  * instance that cannot take the single-instance lock quits at once without starting anything.
  */
