@@ -21,6 +21,7 @@ import type { Logger } from '../core/log.ts';
 import type { RuntimeEvent } from '../control/contract.ts';
 import { AuthError, type AuthContext, type AuthProvider, type AuthSelection } from '../remote/auth/auth-provider.ts';
 import { createAuthProvider, resolveCodexHome } from '../remote/auth/create-auth-provider.ts';
+import { AWS_CREDENTIAL_ENV, EXECUTOR_CREDENTIAL_ENV } from '../remote/auth/credential-env.ts';
 import { parseRegistryUrl } from '../remote/auth/registry-url.ts';
 import { createDirectLink } from '../remote/direct-remote-link.ts';
 import { NoiseRemoteLink, type NoiseRemoteLinkOptions } from '../remote/noise-remote-link.ts';
@@ -105,6 +106,8 @@ export async function runRemoteMode(options: ServerOptions, io: RemoteModeIo): P
     concurrency: options.concurrentRequests,
     logSink: log,
     createRemoteLink: remoteLinkFactory(remote, auth, forwardTo, io),
+    // The signing key of a SigV4 run is a credential too (children never inherit it).
+    withheldEnv: remote.auth.awsSigv4 ? [...EXECUTOR_CREDENTIAL_ENV, ...AWS_CREDENTIAL_ENV] : EXECUTOR_CREDENTIAL_ENV,
     onRemoteFatal: finish,
   });
   const onSignal = (reason: string) => () => {

@@ -6,6 +6,7 @@ import { ControlError } from '../control/control-error.ts';
 import { isAlive } from '../core/process/test-support.ts';
 import { RpcClient } from '../testkit/rpc-client.ts';
 import { MemoryPipe } from '../testkit/memory-pipe.ts';
+import { AWS_CREDENTIAL_ENV, EXECUTOR_CREDENTIAL_ENV } from '../remote/auth/credential-env.ts';
 import { ExecutorRuntime, type ExecutorRuntimeOptions } from './executor-runtime.ts';
 import { FakeRemoteLink } from './fake-remote-link.ts';
 import { SettingsStore } from './settings-store.ts';
@@ -290,6 +291,51 @@ test('no secret in any snapshot or event: API key set through a SecretBox, then 
   } finally {
     rec.stop();
     await runtime.shutdown();
+  }
+});
+
+test("the executor's own credentials are never inherited by a child, even with ignoreDefaultExcludes", async () => {
+  const saved = { ...process.env };
+  process.env.CODEX_API_KEY = 'sk-test-inherited-key';
+  process.env.CODEX_ACCESS_TOKEN = 'at-test-inherited-token';
+  process.env.AWS_SECRET_ACCESS_KEY = 'aws-test-secret';
+  process.env.EXEC_DESK_TEST_VISIBLE = 'visible';
+  // The default list, and a SigV4 run's longer one (what `--remote … --aws-sigv4` passes).
+  const cases: Array<[string, readonly string[] | undefined, string]> = [
+    ['default', undefined, 'AWS_SECRET_ACCESS_KEY=aws-test-secret\nEXEC_DESK_TEST_VISIBLE=visible\nPASSED_ON=explicit\n'],
+    ['sigv4', [...EXECUTOR_CREDENTIAL_ENV, ...AWS_CREDENTIAL_ENV], 'EXEC_DESK_TEST_VISIBLE=visible\nPASSED_ON=explicit\n'],
+  ];
+  try {
+    for (const [label, withheldEnv, expected] of cases) {
+      const runtime = makeRuntime({ withheldEnv });
+      try {
+        const { url } = await runtime.startListener();
+        const client = await RpcClient.connect(url!);
+        await client.handshake('env-test');
+        const everything = { inherit: 'all', ignoreDefaultExcludes: true, exclude: [], set: {}, includeOnly: [] };
+        await client.call('process/start', {
+          processId: 'env',
+          argv: ['/bin/sh', '-c', 'env | grep -E "^(CODEX_API_KEY|CODEX_ACCESS_TOKEN|AWS_SECRET_ACCESS_KEY|EXEC_DESK_TEST_VISIBLE|PASSED_ON)=" | sort'],
+          cwd: 'file:///tmp',
+          env: { PASSED_ON: 'explicit' },
+          envPolicy: everything,
+          tty: false,
+        });
+        await client.waitFor((m) => m.method === 'process/closed' && m.params.processId === 'env');
+        const read = (await client.call('process/read', { processId: 'env', afterSeq: 0 })) as { chunks: Array<{ chunk: string }> };
+        const text = read.chunks.map((c) => Buffer.from(c.chunk, 'base64').toString('utf8')).join('');
+        // What the harness passes itself still arrives; the executor's own credentials never do.
+        assert.equal(text, expected, label);
+        client.terminate();
+      } finally {
+        await runtime.shutdown();
+      }
+    }
+  } finally {
+    for (const name of ['CODEX_API_KEY', 'CODEX_ACCESS_TOKEN', 'AWS_SECRET_ACCESS_KEY', 'EXEC_DESK_TEST_VISIBLE']) {
+      if (saved[name] === undefined) delete process.env[name];
+      else process.env[name] = saved[name];
+    }
   }
 });
 

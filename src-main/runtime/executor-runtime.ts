@@ -30,6 +30,7 @@ import type { SessionInfo } from '../core/session/session-registry.ts';
 import { parseListenUrl } from '../cli/options.ts';
 import { LocalListener } from '../transport/local/http-listener.ts';
 import type { WsAuthConfig } from '../transport/local/ws-auth.ts';
+import { EXECUTOR_CREDENTIAL_ENV, withoutVariables } from '../remote/auth/credential-env.ts';
 import type { RemoteLink, RemoteLinkEvent } from '../remote/remote-link-types.ts';
 import { noParams, processRef, sessionRef, streamRef } from './command-params.ts';
 import { ProcessSampler } from './process-sampler.ts';
@@ -73,6 +74,11 @@ export interface ExecutorRuntimeOptions {
   concurrency?: number;
   /** Creates the remote link on `connectRemote`; absent: remote commands answer `unavailable`. */
   createRemoteLink?: RemoteLinkFactory;
+  /**
+   * Environment variables children never inherit through `envPolicy` (default
+   * EXECUTOR_CREDENTIAL_ENV: the registry credentials exec-desk itself may read).
+   */
+  withheldEnv?: readonly string[];
   /** Told when a remote link gives up for good (headless exits with `code`). */
   onRemoteFatal?: (fatal: { code: number; message: string }) => void;
   /** Where log lines also go (stderr in headless runs); they are redacted first. */
@@ -133,6 +139,7 @@ export class ExecutorRuntime implements ControlApi {
       detachedTtlMs: options.detachedTtlMs,
       processRetentionMs: options.processRetentionMs,
       onProcessChange: (change) => this.processes.change(change),
+      inheritedEnv: () => withoutVariables(process.env, options.withheldEnv ?? EXECUTOR_CREDENTIAL_ENV),
     });
     this.server.sessions.on('changed', (info) => {
       if ('removed' in info) return this.publish({ type: 'sessionRemoved', sessionId: info.sessionId });

@@ -19,7 +19,8 @@ import type { RegistrationState, SettingsView, StreamView } from '../control/con
 import { ACCESS_TOKEN_REQUIRED_MESSAGE, AgentIdentityProvider } from '../remote/auth/agent-identity-provider.ts';
 import { ApiKeyProvider } from '../remote/auth/api-key-provider.ts';
 import { AuthError, type AuthContext, type AuthProvider, type AuthSelection } from '../remote/auth/auth-provider.ts';
-import { CODEX_API_KEY_ENV, createAuthProvider, NO_LOGIN_MESSAGE, resolveCodexHome } from '../remote/auth/create-auth-provider.ts';
+import { createAuthProvider, NO_LOGIN_MESSAGE, resolveCodexHome } from '../remote/auth/create-auth-provider.ts';
+import { CODEX_API_KEY_ENV } from '../remote/auth/credential-env.ts';
 import { parseRegistryUrl } from '../remote/auth/registry-url.ts';
 import { NoiseRemoteLink, type NoiseRemoteLinkOptions } from '../remote/noise-remote-link.ts';
 import type { RemoteLink, RemoteLinkEvent } from '../remote/remote-link-types.ts';
