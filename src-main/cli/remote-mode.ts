@@ -21,7 +21,6 @@ import type { Logger } from '../core/log.ts';
 import type { RuntimeEvent } from '../control/contract.ts';
 import { AuthError, type AuthContext, type AuthProvider, type AuthSelection } from '../remote/auth/auth-provider.ts';
 import { createAuthProvider, resolveCodexHome } from '../remote/auth/create-auth-provider.ts';
-import { AWS_CREDENTIAL_ENV, EXECUTOR_CREDENTIAL_ENV } from '../remote/auth/credential-env.ts';
 import { parseRegistryUrl } from '../remote/auth/registry-url.ts';
 import { createDirectLink } from '../remote/direct-remote-link.ts';
 import { NoiseRemoteLink, type NoiseRemoteLinkOptions } from '../remote/noise-remote-link.ts';
@@ -106,8 +105,6 @@ export async function runRemoteMode(options: ServerOptions, io: RemoteModeIo): P
     concurrency: options.concurrentRequests,
     logSink: log,
     createRemoteLink: remoteLinkFactory(remote, auth, forwardTo, io),
-    // The signing key of a SigV4 run is a credential too (children never inherit it).
-    withheldEnv: remote.auth.awsSigv4 ? [...EXECUTOR_CREDENTIAL_ENV, ...AWS_CREDENTIAL_ENV] : EXECUTOR_CREDENTIAL_ENV,
     onRemoteFatal: finish,
   });
   const onSignal = (reason: string) => () => {
@@ -233,7 +230,8 @@ function stateLogger(log: Logger, streamLabel: string) {
       const fields: Record<string, unknown> = { status: s.status };
       if (s.registrationId) fields.registrationId = s.registrationId;
       if (s.nextAttemptAtMs) fields.retryInMs = Math.max(0, s.nextAttemptAtMs - Date.now());
-      if (s.lastError && s.status !== 'online') fields.lastError = s.lastError;
+      // Why a retry is coming; a failure that stops the link has its own ERROR line from the runtime.
+      if (s.lastError && s.status !== 'online' && s.status !== 'error' && s.status !== 'auth_needed') fields.lastError = s.lastError;
       log.info('remote link', fields);
     } else if (event.type === 'stream') {
       const v = event.stream;

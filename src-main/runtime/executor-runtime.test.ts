@@ -6,7 +6,6 @@ import { ControlError } from '../control/control-error.ts';
 import { isAlive } from '../core/process/test-support.ts';
 import { RpcClient } from '../testkit/rpc-client.ts';
 import { MemoryPipe } from '../testkit/memory-pipe.ts';
-import { AWS_CREDENTIAL_ENV, EXECUTOR_CREDENTIAL_ENV } from '../remote/auth/credential-env.ts';
 import { ExecutorRuntime, type ExecutorRuntimeOptions } from './executor-runtime.ts';
 import { FakeRemoteLink } from './fake-remote-link.ts';
 import { SettingsStore } from './settings-store.ts';
@@ -300,15 +299,16 @@ test("the executor's own credentials are never inherited by a child, even with i
   process.env.CODEX_ACCESS_TOKEN = 'at-test-inherited-token';
   process.env.AWS_SECRET_ACCESS_KEY = 'aws-test-secret';
   process.env.EXEC_DESK_TEST_VISIBLE = 'visible';
-  // The default list, and a SigV4 run's longer one (what `--remote … --aws-sigv4` passes).
-  const cases: Array<[string, readonly string[] | undefined, string]> = [
-    ['default', undefined, 'AWS_SECRET_ACCESS_KEY=aws-test-secret\nEXEC_DESK_TEST_VISIBLE=visible\nPASSED_ON=explicit\n'],
-    ['sigv4', [...EXECUTOR_CREDENTIAL_ENV, ...AWS_CREDENTIAL_ENV], 'EXEC_DESK_TEST_VISIBLE=visible\nPASSED_ON=explicit\n'],
+  // Any run, and a run whose registration is SigV4-signed (the AWS keys are its credential then).
+  const cases: Array<[string, Partial<ExecutorRuntimeOptions>, string]> = [
+    ['api key', {}, 'AWS_SECRET_ACCESS_KEY=aws-test-secret\nEXEC_DESK_TEST_VISIBLE=visible\nPASSED_ON=explicit\n'],
+    ['sigv4 link', { createRemoteLink: () => new FakeRemoteLink({ authMethod: 'aws-sigv4', transport: 'direct' }) }, 'EXEC_DESK_TEST_VISIBLE=visible\nPASSED_ON=explicit\n'],
   ];
   try {
-    for (const [label, withheldEnv, expected] of cases) {
-      const runtime = makeRuntime({ withheldEnv });
+    for (const [label, extra, expected] of cases) {
+      const runtime = makeRuntime(extra);
       try {
+        if (extra.createRemoteLink) runtime.connectRemote();
         const { url } = await runtime.startListener();
         const client = await RpcClient.connect(url!);
         await client.handshake('env-test');
@@ -321,7 +321,7 @@ test("the executor's own credentials are never inherited by a child, even with i
           envPolicy: everything,
           tty: false,
         });
-        await client.waitFor((m) => m.method === 'process/closed' && m.params.processId === 'env');
+        await client.waitFor((m) => m.method === 'process/closed' && (m.params as { processId: string }).processId === 'env');
         const read = (await client.call('process/read', { processId: 'env', afterSeq: 0 })) as { chunks: Array<{ chunk: string }> };
         const text = read.chunks.map((c) => Buffer.from(c.chunk, 'base64').toString('utf8')).join('');
         // What the harness passes itself still arrives; the executor's own credentials never do.
