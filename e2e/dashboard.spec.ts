@@ -188,6 +188,31 @@ suiteUnless(skip, 'dashboard against a headless runtime', { timeout: 120_000 }, 
     await expect(listen).toHaveValue('ws://127.0.0.1:0');
   });
 
+  test('settings: AWS SigV4 shows its own fields, checks them, and saves them', async () => {
+    await nav('Settings').click();
+    await expect(page.getByLabel('AWS region')).toHaveCount(0);
+    await page.getByLabel('Auth method').selectOption('aws-sigv4');
+    const region = page.getByLabel('AWS region');
+    await region.fill('eu west 1');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await expect(region).toHaveAttribute('aria-invalid', 'true');
+    await region.fill('eu-west-1');
+    await page.getByLabel('AWS profile').fill('desk');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await expect(page.getByText('Saved.')).toBeVisible();
+    const remote = await page.evaluate(() => window.__execDeskState?.().snapshot?.settings.remote);
+    assert.deepEqual(
+      [remote?.authMethod, remote?.awsProfile, remote?.awsRegion, remote?.awsService],
+      ['aws-sigv4', 'desk', 'eu-west-1', 'execute-api'],
+      'the runtime holds what was saved',
+    );
+    await screenshot(page, 'settings-sigv4');
+    await page.getByLabel('Auth method').selectOption('api-key');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await expect(page.getByText('Saved.')).toBeVisible();
+    await expect(page.getByLabel('AWS region')).toHaveCount(0);
+  });
+
   test('a command the runtime rejects is shown, and the typed API key leaves the page', async () => {
     const secret = 'sk-e2e-must-not-stay-in-the-page-0123456789';
     await nav('Settings').click();

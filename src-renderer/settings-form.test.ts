@@ -35,3 +35,14 @@ test('the patch carries only changes, and the key only when typed or forgotten',
   assert.deepEqual(patchFromForm({ ...form, forgetApiKey: true, closeToTray: false }, settings), { closeToTray: false, apiKey: null });
   assert.match(validateSettingsForm({ ...form, forgetApiKey: true, apiKey: 'k' }).apiKey ?? '', /not both/);
 });
+
+test('SigV4: the AWS names are checked only when SigV4 is chosen, and sent trimmed', () => {
+  const form = { ...formFromSettings(settings), authMethod: 'aws-sigv4' as const };
+  assert.deepEqual(validateSettingsForm(form), {}, 'empty profile and region: the AWS chain decides');
+  assert.match(validateSettingsForm({ ...form, awsService: ' ' }).awsService ?? '', /Needed/);
+  assert.match(validateSettingsForm({ ...form, awsRegion: 'eu west 1' }).awsRegion ?? '', /Letters, digits/);
+  assert.deepEqual(validateSettingsForm({ ...form, authMethod: 'api-key', awsRegion: 'eu west 1' }), {}, 'hidden fields never block a save');
+  assert.deepEqual(patchFromForm({ ...form, awsProfile: ' desk ', awsRegion: 'eu-west-1' }, settings), {
+    remote: { authMethod: 'aws-sigv4', awsProfile: 'desk', awsRegion: 'eu-west-1' },
+  });
+});

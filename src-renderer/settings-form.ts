@@ -12,6 +12,9 @@ export interface SettingsForm {
   environmentId: string;
   name: string;
   authMethod: SettingsView['remote']['authMethod'];
+  awsProfile: string;
+  awsRegion: string;
+  awsService: string;
   connectOnLaunch: boolean;
   closeToTray: boolean;
   startAtLogin: boolean;
@@ -30,6 +33,9 @@ export function formFromSettings(s: SettingsView): SettingsForm {
     environmentId: s.remote.environmentId,
     name: s.remote.name,
     authMethod: s.remote.authMethod,
+    awsProfile: s.remote.awsProfile,
+    awsRegion: s.remote.awsRegion,
+    awsService: s.remote.awsService,
     connectOnLaunch: s.remote.connectOnLaunch,
     closeToTray: s.closeToTray,
     startAtLogin: s.startAtLogin,
@@ -64,6 +70,14 @@ function checkRegistryUrl(value: string): string | undefined {
   return undefined;
 }
 
+/** As the settings store checks AWS names: letters, digits, `.`, `_`, `-`; empty where the AWS chain decides. */
+function checkAwsName(value: string, emptyAllowed: boolean): string | undefined {
+  const name = value.trim();
+  if (name === '') return emptyAllowed ? undefined : 'Needed (execute-api unless your registry says otherwise).';
+  if (!/^[A-Za-z0-9._-]{1,128}$/.test(name)) return 'Letters, digits, dots, dashes and underscores only.';
+  return undefined;
+}
+
 export function validateSettingsForm(form: SettingsForm): SettingsErrors {
   const errors: SettingsErrors = {};
   const listen = checkListenUrl(form.listenUrl);
@@ -74,6 +88,15 @@ export function validateSettingsForm(form: SettingsForm): SettingsErrors {
   if (wantsRemote && form.registryUrl.trim() === '') errors.registryUrl = 'A registry URL is needed to connect.';
   if (form.connectOnLaunch && form.environmentId.trim() === '') errors.environmentId = 'An environment id is needed to connect.';
   if (form.name.length > 200) errors.name = 'At most 200 characters.';
+  if (form.authMethod === 'aws-sigv4') {
+    // The AWS fields are only shown (and only matter) for SigV4.
+    const profile = checkAwsName(form.awsProfile, true);
+    if (profile) errors.awsProfile = profile;
+    const region = checkAwsName(form.awsRegion, true);
+    if (region) errors.awsRegion = region;
+    const service = checkAwsName(form.awsService, false);
+    if (service) errors.awsService = service;
+  }
   if (form.apiKey !== '' && form.apiKey.trim() !== form.apiKey) errors.apiKey = 'The key has leading or trailing spaces.';
   if (form.apiKey !== '' && form.forgetApiKey) errors.apiKey = 'Either enter a new key or forget the stored one, not both.';
   return errors;
@@ -91,6 +114,9 @@ export function patchFromForm(form: SettingsForm, current: SettingsView): Settin
   if (form.environmentId.trim() !== current.remote.environmentId) remote.environmentId = form.environmentId.trim();
   if (form.name !== current.remote.name) remote.name = form.name;
   if (form.authMethod !== current.remote.authMethod) remote.authMethod = form.authMethod;
+  if (form.awsProfile.trim() !== current.remote.awsProfile) remote.awsProfile = form.awsProfile.trim();
+  if (form.awsRegion.trim() !== current.remote.awsRegion) remote.awsRegion = form.awsRegion.trim();
+  if (form.awsService.trim() !== current.remote.awsService) remote.awsService = form.awsService.trim();
   if (form.connectOnLaunch !== current.remote.connectOnLaunch) remote.connectOnLaunch = form.connectOnLaunch;
   if (Object.keys(remote).length > 0) patch.remote = remote;
   if (form.apiKey !== '') patch.apiKey = form.apiKey;

@@ -34,6 +34,7 @@ import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { osErrorMessage } from '../core/os-error.ts';
 import type { AuthSelection } from '../remote/auth/auth-provider.ts';
+import { DEFAULT_AWS_SERVICE } from '../remote/auth/sigv4-provider.ts';
 import { checkConflicts, checkRequired, smartUsage, type Requirement, type RuleCommand, type RuleViolation } from './clap-rules.ts';
 import {
   planWsAuth,
@@ -200,7 +201,6 @@ const NEEDS_REMOTE: readonly Requirement[] = [{ key: 'remote' }];
 const NEEDS_SIGV4: readonly Requirement[] = [{ key: 'awsSigv4' }];
 
 export const REMOTE_TRANSPORTS = ['noise', 'direct'] as const;
-export const DEFAULT_AWS_SERVICE = 'execute-api';
 
 /**
  * Remote-mode flags of `codex exec-server` 0.169.0 (remote-protocol.md §1), with the relations

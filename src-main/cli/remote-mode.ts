@@ -230,7 +230,8 @@ function stateLogger(log: Logger, streamLabel: string) {
       const fields: Record<string, unknown> = { status: s.status };
       if (s.registrationId) fields.registrationId = s.registrationId;
       if (s.nextAttemptAtMs) fields.retryInMs = Math.max(0, s.nextAttemptAtMs - Date.now());
-      if (s.lastError && s.status !== 'online') fields.lastError = s.lastError;
+      // Why a retry is coming; a failure that stops the link has its own ERROR line from the runtime.
+      if (s.lastError && s.status !== 'online' && s.status !== 'error' && s.status !== 'auth_needed') fields.lastError = s.lastError;
       log.info('remote link', fields);
     } else if (event.type === 'stream') {
       const v = event.stream;

@@ -145,7 +145,12 @@ export interface SettingsView {
     registryUrl: string;
     environmentId: string;
     name: string;
-    authMethod: 'api-key' | 'chatgpt' | 'agent-identity';
+    /** 'aws-sigv4' registers over the direct transport (as `--remote-transport direct --aws-sigv4`). */
+    authMethod: 'api-key' | 'chatgpt' | 'agent-identity' | 'aws-sigv4';
+    /** SigV4 only: profile and region ('' = the AWS chain: environment, then profile files) and service. */
+    awsProfile: string;
+    awsRegion: string;
+    awsService: string;
     connectOnLaunch: boolean;
   };
   /** Desktop only: closing the window keeps exec-desk in the tray. */

@@ -7,6 +7,7 @@ import { ConnectionProcessor } from './rpc/connection-processor.ts';
 import type { MessagePipe } from './rpc/message-pipe.ts';
 import type { MethodTable } from './rpc/method-table.ts';
 import { SessionRegistry } from './session/session-registry.ts';
+import type { ServerEnv } from './process/env-policy.ts';
 import { ProcessTable, type ProcessEvent, type ProcessInfo } from './process/process-table.ts';
 import { environmentInfo } from './environment/environment-info.ts';
 import { buildMethodTable, decodeInitializeParams } from './handlers/method-table.ts';
@@ -21,6 +22,8 @@ export interface ExecServerOptions {
   processRetentionMs?: number;
   /** Told of every process change in every session (the runtime's view; must not throw). */
   onProcessChange?: (change: ProcessChange) => void;
+  /** What `envPolicy.inherit` starts from (default process.env); the runtime withholds credentials. */
+  inheritedEnv?: () => ServerEnv;
 }
 
 export interface ProcessChange {
@@ -47,6 +50,7 @@ export class ExecServer {
           notify,
           congested,
           retentionMs,
+          inheritedEnv: options.inheritedEnv,
           onChange: onProcessChange && ((info, event) => onProcessChange({ sessionId, table, info, event })),
         });
         return table;

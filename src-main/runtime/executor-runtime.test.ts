@@ -293,6 +293,52 @@ test('no secret in any snapshot or event: API key set through a SecretBox, then 
   }
 });
 
+test("the executor's own credentials are never inherited by a child, even with ignoreDefaultExcludes", async () => {
+  const saved = { ...process.env };
+  process.env.CODEX_API_KEY = 'sk-test-inherited-key';
+  process.env.CODEX_ACCESS_TOKEN = 'at-test-inherited-token';
+  process.env.AWS_SECRET_ACCESS_KEY = 'aws-test-secret';
+  process.env.EXEC_DESK_TEST_VISIBLE = 'visible';
+  // Any run, and a run whose registration is SigV4-signed (the AWS keys are its credential then).
+  const cases: Array<[string, Partial<ExecutorRuntimeOptions>, string]> = [
+    ['api key', {}, 'AWS_SECRET_ACCESS_KEY=aws-test-secret\nEXEC_DESK_TEST_VISIBLE=visible\nPASSED_ON=explicit\n'],
+    ['sigv4 link', { createRemoteLink: () => new FakeRemoteLink({ authMethod: 'aws-sigv4', transport: 'direct' }) }, 'EXEC_DESK_TEST_VISIBLE=visible\nPASSED_ON=explicit\n'],
+  ];
+  try {
+    for (const [label, extra, expected] of cases) {
+      const runtime = makeRuntime(extra);
+      try {
+        if (extra.createRemoteLink) runtime.connectRemote();
+        const { url } = await runtime.startListener();
+        const client = await RpcClient.connect(url!);
+        await client.handshake('env-test');
+        const everything = { inherit: 'all', ignoreDefaultExcludes: true, exclude: [], set: {}, includeOnly: [] };
+        await client.call('process/start', {
+          processId: 'env',
+          argv: ['/bin/sh', '-c', 'env | grep -E "^(CODEX_API_KEY|CODEX_ACCESS_TOKEN|AWS_SECRET_ACCESS_KEY|EXEC_DESK_TEST_VISIBLE|PASSED_ON)=" | sort'],
+          cwd: 'file:///tmp',
+          env: { PASSED_ON: 'explicit' },
+          envPolicy: everything,
+          tty: false,
+        });
+        await client.waitFor((m) => m.method === 'process/closed' && (m.params as { processId: string }).processId === 'env');
+        const read = (await client.call('process/read', { processId: 'env', afterSeq: 0 })) as { chunks: Array<{ chunk: string }> };
+        const text = read.chunks.map((c) => Buffer.from(c.chunk, 'base64').toString('utf8')).join('');
+        // What the harness passes itself still arrives; the executor's own credentials never do.
+        assert.equal(text, expected, label);
+        client.terminate();
+      } finally {
+        await runtime.shutdown();
+      }
+    }
+  } finally {
+    for (const name of ['CODEX_API_KEY', 'CODEX_ACCESS_TOKEN', 'AWS_SECRET_ACCESS_KEY', 'EXEC_DESK_TEST_VISIBLE']) {
+      if (saved[name] === undefined) delete process.env[name];
+      else process.env[name] = saved[name];
+    }
+  }
+});
+
 test('launch follows the settings: listener on launch, remote link when configured to connect', async () => {
   const links: FakeRemoteLink[] = [];
   const settings = new SettingsStore({ dir: null });

@@ -30,6 +30,7 @@ import type { SessionInfo } from '../core/session/session-registry.ts';
 import { parseListenUrl } from '../cli/options.ts';
 import { LocalListener } from '../transport/local/http-listener.ts';
 import type { WsAuthConfig } from '../transport/local/ws-auth.ts';
+import { AWS_CREDENTIAL_ENV, EXECUTOR_CREDENTIAL_ENV, withoutVariables } from '../remote/auth/credential-env.ts';
 import type { RemoteLink, RemoteLinkEvent } from '../remote/remote-link-types.ts';
 import { noParams, processRef, sessionRef, streamRef } from './command-params.ts';
 import { ProcessSampler } from './process-sampler.ts';
@@ -109,6 +110,8 @@ export class ExecutorRuntime implements ControlApi {
   private linkUnsubscribe: (() => void) | null = null;
   /** What the last (now dropped) link learned: attempts, last error. */
   private lastLinkState: RegistrationState | null = null;
+  /** The last link failure logged (lastErrorAtMs|lastError), so a repeated state is not logged twice. */
+  private loggedLinkFailure: string | null = null;
   private readonly streams = new Map<string, StreamView>();
   private readonly streamSessions = new Map<string, string>();
   /** Process counts last published per session (a session event goes out when one changes). */
@@ -133,6 +136,7 @@ export class ExecutorRuntime implements ControlApi {
       detachedTtlMs: options.detachedTtlMs,
       processRetentionMs: options.processRetentionMs,
       onProcessChange: (change) => this.processes.change(change),
+      inheritedEnv: () => withoutVariables(process.env, this.withheldEnv()),
     });
     this.server.sessions.on('changed', (info) => {
       if ('removed' in info) return this.publish({ type: 'sessionRemoved', sessionId: info.sessionId });
@@ -392,13 +396,24 @@ export class ExecutorRuntime implements ControlApi {
     return this.registrationState();
   }
 
+  /**
+   * What a child never inherits through `envPolicy`: the registry credentials exec-desk may read
+   * itself, and the AWS keys while SigV4 is (or is set to be) the registration's signer.
+   */
+  private withheldEnv(): readonly string[] {
+    const sigv4 = this.link?.state.authMethod === 'aws-sigv4' || this.options.settings.view().remote.authMethod === 'aws-sigv4';
+    return sigv4 ? [...EXECUTOR_CREDENTIAL_ENV, ...AWS_CREDENTIAL_ENV] : EXECUTOR_CREDENTIAL_ENV;
+  }
+
   private adoptLink(link: RemoteLink): void {
     this.link = link;
     for (const stream of link.streams()) this.upsertStream(stream);
     this.linkUnsubscribe = link.subscribe((event: RemoteLinkEvent) => {
       if (this.link !== link) return;
-      if (event.type === 'state') this.publish({ type: 'registration', registration: { ...event.state } });
-      else if (event.type === 'stream') this.upsertStream(event.stream);
+      if (event.type === 'state') {
+        this.logLinkFailure(event.state);
+        this.publish({ type: 'registration', registration: { ...event.state } });
+      } else if (event.type === 'stream') this.upsertStream(event.stream);
       else if (this.streams.delete(event.streamId)) {
         this.streamSessions.delete(event.streamId);
         this.publish({ type: 'streamRemoved', streamId: event.streamId });
@@ -408,12 +423,25 @@ export class ExecutorRuntime implements ControlApi {
     link.fatal.then(
       (fatal) => {
         // Code 0 is a clean end (e.g. a credential pipe closed), not a failure.
+        // The failure itself was logged when the link's state became error (logLinkFailure).
         if (fatal.code === 0) this.log.info('remote link ended', { code: 0 });
-        else this.log.error('remote link stopped for good', { code: fatal.code, error: fatal.message });
+        else this.log.info('remote link stopped for good', { code: fatal.code });
         this.options.onRemoteFatal?.(fatal);
       },
       () => undefined,
     );
+  }
+
+  /**
+   * One error line per failure that stops a link (state error or auth_needed), whichever link it
+   * is: the links themselves do not log it, and a settings-driven link never settles `fatal`.
+   */
+  private logLinkFailure(state: RegistrationState): void {
+    if ((state.status !== 'error' && state.status !== 'auth_needed') || state.lastError === null) return;
+    const key = `${state.lastErrorAtMs}|${state.lastError}`;
+    if (key === this.loggedLinkFailure) return;
+    this.loggedLinkFailure = key;
+    this.log.error('remote link failed', { status: state.status, authMethod: state.authMethod, error: state.lastError });
   }
 
   private upsertStream(stream: StreamView): void {

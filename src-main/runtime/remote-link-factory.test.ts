@@ -6,6 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RegistrationStatus } from '../control/contract.ts';
 import { silentLogger } from '../core/log.ts';
@@ -13,6 +14,7 @@ import { ACCESS_TOKEN_REQUIRED_MESSAGE } from '../remote/auth/agent-identity-pro
 import { NO_LOGIN_MESSAGE } from '../remote/auth/create-auth-provider.ts';
 import { API_KEY_HOST_REFUSED } from '../remote/auth/registry-url.ts';
 import { chatgptAccessToken, chatgptIdToken, tempHome, writeJson } from '../remote/auth/testing/fixtures.ts';
+import { FakeDirectRegistry } from '../testkit/remote/fake-direct-registry.ts';
 import { FakeRegistry } from '../testkit/remote/fake-registry.ts';
 import { NoiseHarness, runProcess } from '../testkit/remote/harness-client.ts';
 import { ExecutorRuntime } from './executor-runtime.ts';
@@ -87,7 +89,12 @@ test('an API key with a host the key may not go to: state error with the binary 
     await reaches('error');
     assert.equal(runtime.snapshot().registration.lastError, API_KEY_HOST_REFUSED);
     assert.deepEqual(fatals, [], 'a settings-driven link never ends the host');
-    assert.ok(runtime.snapshot().logs.some((l) => l.level === 'error' && l.message.includes('remote link')));
+    const errors = runtime.snapshot().logs.filter((l) => l.level === 'error');
+    assert.deepEqual(
+      errors.map((l) => [l.message, l.fields?.error]),
+      [['remote link failed', API_KEY_HOST_REFUSED]],
+      'the failure is logged once, with its text',
+    );
   } finally {
     await runtime.shutdown();
   }
@@ -167,6 +174,39 @@ test('ChatGPT mode without auth.json and opt-in Agent Identity without CODEX_ACC
       }
     }
   } finally {
+    await home.cleanup();
+  }
+});
+
+test('AWS SigV4 in the settings: the direct transport, signed with the profile, region and service set there', { timeout: 60_000 }, async () => {
+  const registry = await FakeDirectRegistry.start();
+  const home = await tempHome();
+  // A named profile in the AWS files; the environment's keys would win over it, so there are none.
+  await writeFile(join(home.dir, 'credentials'), '[desk]\naws_access_key_id = AKIDSETTINGS\naws_secret_access_key = settings/secret\n');
+  const { runtime, reaches } = runtimeWith(
+    { remote: { registryUrl: registry.baseUrl, environmentId: 'env-sigv4', authMethod: 'aws-sigv4', awsProfile: 'desk', awsRegion: 'eu-west-1', awsService: 'execute-api' } },
+    { HOME: home.dir, CODEX_HOME: home.dir, AWS_SHARED_CREDENTIALS_FILE: join(home.dir, 'credentials'), AWS_CONFIG_FILE: join(home.dir, 'config') },
+  );
+  try {
+    assert.equal(runtime.connectRemote().transport, 'direct');
+    const peer = await registry.connection(0);
+    await reaches('online');
+    const registration = runtime.snapshot().registration;
+    assert.deepEqual([registration.transport, registration.authMethod], ['direct', 'aws-sigv4']);
+    const [register] = registry.registrations();
+    assert.equal(register!.sigv4Problem, null);
+    assert.match(register!.headers.find(([n]) => n === 'authorization')![1], /Credential=AKIDSETTINGS\/\d{8}\/eu-west-1\/execute-api\/aws4_request, /);
+
+    const { sessionId } = await peer.initialize('settings-direct');
+    const started = await peer.request('process/start', { processId: 'p1', argv: ['/bin/echo', 'direct-from-settings'], cwd: 'file:///tmp', env: {}, tty: false, arg0: null });
+    assert.deepEqual(started.result, { processId: 'p1', sandboxType: 'none' });
+    await peer.waitForNotification('process/closed', (p) => p.processId === 'p1');
+    await until(() => runtime.snapshot().streams.some((s) => s.streamId === 'direct-1' && s.sessionId === sessionId), 'the direct connection with its session');
+    assert.ok(runtime.snapshot().processes.some((p) => p.sessionId === sessionId && p.tail.includes('direct-from-settings')));
+    assert.ok(!JSON.stringify(runtime.snapshot()).includes('settings/secret'), 'the secret key is in no state and no log line');
+  } finally {
+    await runtime.shutdown();
+    await registry.close();
     await home.cleanup();
   }
 });

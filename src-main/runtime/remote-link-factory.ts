@@ -7,7 +7,9 @@
  *                       else `$CODEX_HOME/auth.json` (the CLI's precedence from there on);
  *   - 'chatgpt':        the sign-in in `$CODEX_HOME/auth.json` (what `codex login` wrote), even when
  *                       CODEX_API_KEY is set;
- *   - 'agent-identity': opt-in, CODEX_ACCESS_TOKEN (as `--use-agent-identity-auth`).
+ *   - 'agent-identity': opt-in, CODEX_ACCESS_TOKEN (as `--use-agent-identity-auth`);
+ *   - 'aws-sigv4':      AWS credentials (environment, then profile files) signing the direct
+ *                       transport's registration and websocket (as `--remote-transport direct --aws-sigv4`).
  *
  * Electron-free. A credential that cannot be resolved never throws into the caller: the link's
  * state becomes 'auth_needed' (nothing to sign in with) or 'error', with the reference binary's
@@ -19,8 +21,11 @@ import type { RegistrationState, SettingsView, StreamView } from '../control/con
 import { ACCESS_TOKEN_REQUIRED_MESSAGE, AgentIdentityProvider } from '../remote/auth/agent-identity-provider.ts';
 import { ApiKeyProvider } from '../remote/auth/api-key-provider.ts';
 import { AuthError, type AuthContext, type AuthProvider, type AuthSelection } from '../remote/auth/auth-provider.ts';
-import { CODEX_API_KEY_ENV, createAuthProvider, NO_LOGIN_MESSAGE, resolveCodexHome } from '../remote/auth/create-auth-provider.ts';
+import { createAuthProvider, NO_LOGIN_MESSAGE, resolveCodexHome } from '../remote/auth/create-auth-provider.ts';
+import { CODEX_API_KEY_ENV } from '../remote/auth/credential-env.ts';
 import { parseRegistryUrl } from '../remote/auth/registry-url.ts';
+import { DEFAULT_AWS_SERVICE } from '../remote/auth/sigv4-provider.ts';
+import { createDirectLink } from '../remote/direct-remote-link.ts';
 import { NoiseRemoteLink, type NoiseRemoteLinkOptions } from '../remote/noise-remote-link.ts';
 import type { RemoteLink, RemoteLinkEvent } from '../remote/remote-link-types.ts';
 import type { RemoteLinkContext, RemoteLinkFactory } from './executor-runtime.ts';
@@ -42,7 +47,7 @@ const NO_CREDENTIAL_MESSAGES: ReadonlySet<string> = new Set([NO_LOGIN_MESSAGE, A
 export interface SettingsLinkOptions {
   /** Where CODEX_API_KEY, CODEX_HOME, CODEX_ACCESS_TOKEN and proxy/CA variables come from. */
   env: NodeJS.ProcessEnv;
-  /** Tests: the link built once a credential is resolved (default NoiseRemoteLink). */
+  /** Tests: the link built once a credential is resolved (default: DirectRemoteLink for SigV4, else NoiseRemoteLink). */
   createLink?: (options: NoiseRemoteLinkOptions) => RemoteLink;
 }
 
@@ -50,15 +55,15 @@ export function settingsRemoteLinkFactory(options: SettingsLinkOptions): RemoteL
   return (context) => new SettingsRemoteLink(context, options);
 }
 
-/** The credential for a settings auth method; throws AuthError with the binary's texts. */
+/** The credential for the settings' auth method; throws AuthError with the binary's texts. */
 export async function resolveSettingsAuth(
-  method: SettingsAuthMethod,
+  remote: SettingsView['remote'],
   storedApiKey: string | null,
   context: Omit<AuthContext, 'stdin' | 'codexHome'>,
 ): Promise<AuthProvider> {
   // No settings mode reads stdin; an empty stream keeps the provider interface whole.
   const full: AuthContext = { ...context, stdin: new PassThrough(), codexHome: resolveCodexHome(context.env) };
-  switch (method) {
+  switch (remote.authMethod) {
     case 'api-key':
       return storedApiKey ? new ApiKeyProvider(storedApiKey) : createAuthProvider(NO_FLAGS, full);
     case 'chatgpt': {
@@ -67,13 +72,22 @@ export async function resolveSettingsAuth(
     }
     case 'agent-identity':
       return AgentIdentityProvider.create({ env: context.env });
+    case 'aws-sigv4': {
+      const awsSigv4 = { profile: remote.awsProfile || null, region: remote.awsRegion || null, service: remote.awsService || DEFAULT_AWS_SERVICE };
+      return createAuthProvider({ ...NO_FLAGS, awsSigv4 }, full);
+    }
   }
 }
 
+/** The link for the settings: SigV4 registers over the direct transport (§13), the rest over Noise. */
+function defaultLink(method: SettingsAuthMethod): (input: NoiseRemoteLinkOptions) => RemoteLink {
+  return method === 'aws-sigv4' ? createDirectLink : (input) => new NoiseRemoteLink(input);
+}
+
 /**
- * Resolves the credential on start, then runs a NoiseRemoteLink with it and mirrors that link's
- * state and streams. Owns (and closes) the provider; every start after a stop or failure
- * resolves a fresh credential and builds a fresh link.
+ * Resolves the credential on start, then runs the link for it (Noise, or direct for SigV4) and
+ * mirrors that link's state and streams. Owns (and closes) the provider; every start after a stop
+ * or failure resolves a fresh credential and builds a fresh link.
  */
 class SettingsRemoteLink implements RemoteLink {
   /** Never settles (see the module comment). */
@@ -97,7 +111,7 @@ class SettingsRemoteLink implements RemoteLink {
       registryUrl: this.settings.registryUrl || null,
       environmentId: this.settings.environmentId || null,
       name: this.settings.name || null,
-      transport: 'noise',
+      transport: this.settings.authMethod === 'aws-sigv4' ? 'direct' : 'noise',
       authMethod: this.settings.authMethod,
       registrationId: null,
       nextAttemptAtMs: null,
@@ -154,7 +168,7 @@ class SettingsRemoteLink implements RemoteLink {
     const log = this.context.log;
     let auth: AuthProvider;
     try {
-      auth = await resolveSettingsAuth(this.settings.authMethod, this.settings.authMethod === 'api-key' ? this.context.apiKey() : null, {
+      auth = await resolveSettingsAuth(this.settings, this.settings.authMethod === 'api-key' ? this.context.apiKey() : null, {
         env: this.options.env,
         registryUrl: parseRegistryUrl(this.settings.registryUrl),
         environmentId: this.settings.environmentId.trim(),
@@ -170,7 +184,7 @@ class SettingsRemoteLink implements RemoteLink {
     }
     let link: RemoteLink;
     try {
-      link = (this.options.createLink ?? ((o: NoiseRemoteLinkOptions) => new NoiseRemoteLink(o)))({
+      link = (this.options.createLink ?? defaultLink(this.settings.authMethod))({
         registryUrl: this.settings.registryUrl,
         environmentId: this.settings.environmentId,
         name: this.settings.name,
@@ -196,8 +210,7 @@ class SettingsRemoteLink implements RemoteLink {
 
   private fail(err: unknown, status: 'auth_needed' | 'error'): void {
     const message = err instanceof Error ? err.message : String(err);
-    // AuthError texts are the binary's and never carry the credential.
-    this.context.log.error('remote link cannot start', { authMethod: this.settings.authMethod, error: message });
+    // AuthError texts are the binary's and never carry the credential; the runtime logs the failure.
     this.setState({ status, lastError: message, lastErrorAtMs: Date.now() });
   }
 

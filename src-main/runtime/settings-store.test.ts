@@ -77,6 +77,16 @@ test('patch validation: listen URL, registry URL, types and unknown keys', () =>
   invalid(() => validatePatch({ remote: { name: 'a\nb' } }), /control characters/);
   invalid(() => validatePatch({ apiKey: 'has space' }), /without spaces/);
   invalid(() => validatePatch({ apiKey: 42 }), /apiKey must be a string/);
+  // SigV4: profile and region may be empty (the AWS chain decides), the service may not.
+  assert.deepEqual(validatePatch({ remote: { authMethod: 'aws-sigv4', awsProfile: ' desk ', awsRegion: '', awsService: 'execute-api' } }).remote, {
+    authMethod: 'aws-sigv4',
+    awsProfile: 'desk',
+    awsRegion: '',
+    awsService: 'execute-api',
+  });
+  invalid(() => validatePatch({ remote: { awsService: '' } }), /remote.awsService must be a name/);
+  invalid(() => validatePatch({ remote: { awsRegion: 'eu west 1' } }), /remote.awsRegion must be empty or a name/);
+  invalid(() => validatePatch({ remote: { awsProfile: 7 } }), /remote.awsProfile must be a string/);
   for (const ok of ['', 'http://127.0.0.1:9000', 'http://localhost:9000/x', 'http://[::1]:1', 'https://api.openai.com']) {
     assert.equal(validatePatch({ remote: { registryUrl: ok } }).remote?.registryUrl, ok, ok);
   }

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { SettingsPatch, SettingsView } from '../control/contract.ts';
 import { ControlError } from '../control/control-error.ts';
 import { DEFAULT_LISTEN_URL, isLoopbackHost, ListenUrlError, parseListenUrl } from '../cli/options.ts';
+import { DEFAULT_AWS_SERVICE } from '../remote/auth/sigv4-provider.ts';
 
 /** Encrypts secrets at rest (Electron's safeStorage in the desktop app). */
 export interface SecretBox {
@@ -27,13 +28,24 @@ const MAX_API_KEY = 4096;
 
 type Settings = Omit<SettingsView, 'hasApiKey'>;
 type RemoteSettings = SettingsView['remote'];
-const AUTH_METHODS: readonly RemoteSettings['authMethod'][] = ['api-key', 'chatgpt', 'agent-identity'];
+const AUTH_METHODS: readonly RemoteSettings['authMethod'][] = ['api-key', 'chatgpt', 'agent-identity', 'aws-sigv4'];
+/** AWS profile, region and service names: short, no spaces (they go into SigV4 scopes and file lookups). */
+const AWS_NAME = /^[A-Za-z0-9._-]{1,128}$/;
 
 export function defaultSettings(): Settings {
   return {
     listenUrl: DEFAULT_LISTEN_URL,
     startListenerOnLaunch: true,
-    remote: { registryUrl: '', environmentId: '', name: DEFAULT_EXECUTOR_NAME, authMethod: 'api-key', connectOnLaunch: false },
+    remote: {
+      registryUrl: '',
+      environmentId: '',
+      name: DEFAULT_EXECUTOR_NAME,
+      authMethod: 'api-key',
+      awsProfile: '',
+      awsRegion: '',
+      awsService: DEFAULT_AWS_SERVICE,
+      connectOnLaunch: false,
+    },
     closeToTray: true,
     startAtLogin: false,
   };
@@ -175,7 +187,7 @@ function applyPatch(base: Settings, patch: SettingsPatch): Settings {
 }
 
 const TOP_KEYS = new Set(['listenUrl', 'startListenerOnLaunch', 'remote', 'closeToTray', 'startAtLogin', 'apiKey']);
-const REMOTE_KEYS = new Set(['registryUrl', 'environmentId', 'name', 'authMethod', 'connectOnLaunch']);
+const REMOTE_KEYS = new Set(['registryUrl', 'environmentId', 'name', 'authMethod', 'awsProfile', 'awsRegion', 'awsService', 'connectOnLaunch']);
 
 function invalid(message: string): ControlError {
   return new ControlError('invalid_params', message);
@@ -196,6 +208,14 @@ function text(value: unknown, name: string, max = MAX_TEXT): string {
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(value)) throw invalid(`${name} must not contain control characters`);
   return value;
+}
+
+/** An AWS profile, region or service name; '' (the AWS chain decides) only where `emptyAllowed`. */
+function awsName(value: unknown, name: string, emptyAllowed: boolean): string {
+  const raw = text(value, name, 128).trim();
+  if (raw === '' && emptyAllowed) return raw;
+  if (!AWS_NAME.test(raw)) throw invalid(`${name} must be ${emptyAllowed ? 'empty or ' : ''}a name of letters, digits and . _ - (no spaces)`);
+  return raw;
 }
 
 /** Checks an untrusted patch completely; returns it typed, or throws ControlError('invalid_params'). */
@@ -229,6 +249,9 @@ export function validatePatch(input: unknown): SettingsPatch {
       }
       r.authMethod = remote.authMethod as RemoteSettings['authMethod'];
     }
+    if (remote.awsProfile !== undefined) r.awsProfile = awsName(remote.awsProfile, 'remote.awsProfile', true);
+    if (remote.awsRegion !== undefined) r.awsRegion = awsName(remote.awsRegion, 'remote.awsRegion', true);
+    if (remote.awsService !== undefined) r.awsService = awsName(remote.awsService, 'remote.awsService', false);
     if (remote.connectOnLaunch !== undefined) r.connectOnLaunch = bool(remote.connectOnLaunch, 'remote.connectOnLaunch');
     out.remote = r;
   }

@@ -31,7 +31,7 @@ export function snapshotFixture(overrides: Partial<RuntimeSnapshot> = {}): Runti
     settings: {
       listenUrl: 'ws://127.0.0.1:0',
       startListenerOnLaunch: true,
-      remote: { registryUrl: '', environmentId: '', name: '', authMethod: 'api-key', connectOnLaunch: false },
+      remote: { registryUrl: '', environmentId: '', name: '', authMethod: 'api-key', awsProfile: '', awsRegion: '', awsService: 'execute-api', connectOnLaunch: false },
       closeToTray: true,
       startAtLogin: false,
       hasApiKey: false,

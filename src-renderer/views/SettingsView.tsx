@@ -119,8 +119,37 @@ export function SettingsView(): React.JSX.Element | null {
               <option value="api-key">API key</option>
               <option value="chatgpt">ChatGPT sign-in</option>
               <option value="agent-identity">Agent identity</option>
+              <option value="aws-sigv4">AWS SigV4 (direct transport)</option>
             </select>
           </div>
+          {current.authMethod === 'aws-sigv4' ? (
+            <>
+              <TextField
+                name="awsProfile"
+                label="AWS profile"
+                value={current.awsProfile}
+                error={errors.awsProfile}
+                onChange={(v) => set('awsProfile', v)}
+                placeholder="from the environment, else AWS_PROFILE or default"
+              />
+              <TextField
+                name="awsRegion"
+                label="AWS region"
+                value={current.awsRegion}
+                error={errors.awsRegion}
+                onChange={(v) => set('awsRegion', v)}
+                placeholder="AWS_REGION, else the profile's region"
+              />
+              <TextField
+                name="awsService"
+                label="AWS signing service"
+                value={current.awsService}
+                error={errors.awsService}
+                onChange={(v) => set('awsService', v)}
+                hint="Registration and the websocket are signed with these; the keys come from the AWS environment variables or credentials file, never from this form."
+              />
+            </>
+          ) : null}
           <TextField
             name="apiKey"
             type="password"

@@ -8,7 +8,7 @@
  */
 import { ErrorCode, RpcError } from '../rpc/errors.ts';
 import { DRAIN_POLL_MS } from '../rpc/method-table.ts';
-import { buildChildEnv, type EnvPolicy } from './env-policy.ts';
+import { buildChildEnv, type EnvPolicy, type ServerEnv } from './env-policy.ts';
 import { SpawnError, spawnLocalProcess, type LocalProcess } from './local-process.ts';
 import { OutputLog, type OutputChunk, type ProcessStream } from './output-log.ts';
 
@@ -75,6 +75,8 @@ export interface ProcessTableOptions {
    * filling memory. Absent (or false while detached): never pause.
    */
   congested?: () => boolean;
+  /** The environment an `envPolicy` inherits from, read at each start (default process.env). */
+  inheritedEnv?: () => ServerEnv;
 }
 
 
@@ -107,6 +109,7 @@ export class ProcessTable {
   private readonly retentionMs: number;
   private readonly onChange: ((info: ProcessInfo, event: ProcessEvent) => void) | undefined;
   private readonly congested: (() => boolean) | undefined;
+  private readonly inheritedEnv: (() => ServerEnv) | undefined;
   private readonly paused = new Set<Entry>();
   private drainTimer: NodeJS.Timeout | undefined;
 
@@ -115,6 +118,7 @@ export class ProcessTable {
     this.retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
     this.onChange = options.onChange;
     this.congested = options.congested;
+    this.inheritedEnv = options.inheritedEnv;
   }
 
   start(spec: StartSpec): { processId: string; sandboxType: 'none' } {
@@ -136,7 +140,7 @@ export class ProcessTable {
       retentionTimer: undefined,
     };
     try {
-      const env = buildChildEnv(spec.env, spec.envPolicy);
+      const env = buildChildEnv(spec.env, spec.envPolicy, this.inheritedEnv?.());
       entry.proc = spawnLocalProcess(
         { argv: spec.argv, cwd: spec.cwd, env, tty: spec.tty, pipeStdin: spec.pipeStdin, arg0: spec.arg0 },
         {

@@ -25,8 +25,8 @@ import { codexUserAgent, originator } from './codex-user-agent.ts';
 import { jwtPayload } from './jwt-claims.ts';
 import { openTaskIdBox } from './sealed-box.ts';
 import { trustedCas } from '../tls-trust.ts';
+import { ACCESS_TOKEN_ENV } from './credential-env.ts';
 
-export const ACCESS_TOKEN_ENV = 'CODEX_ACCESS_TOKEN';
 export const JWKS_BASE_URL_ENV = 'CODEX_AGENT_IDENTITY_JWKS_BASE_URL';
 export const AUTHAPI_BASE_URL_ENV = 'CODEX_AGENT_IDENTITY_AUTHAPI_BASE_URL';
 export const DEFAULT_JWKS_BASE_URL = 'https://chatgpt.com/backend-api/wham';

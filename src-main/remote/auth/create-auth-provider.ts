@@ -24,6 +24,7 @@ import { authJsonPath, classifyAuthJson, readAuthJsonText } from './auth-json.ts
 import { ChatgptLoginProvider } from './chatgpt-login-provider.ts';
 import { ChatgptTokenStdinProvider } from './chatgpt-token-stdin-provider.ts';
 import { checkCodexHomeExists } from './codex-home.ts';
+import { CODEX_API_KEY_ENV } from './credential-env.ts';
 import { ExecutorCredentialProvider } from './executor-credential-provider.ts';
 import { RegistrationBearerProvider } from './registration-bearer-provider.ts';
 import { SigV4Provider } from './sigv4-provider.ts';
@@ -35,8 +36,6 @@ export const NO_USABLE_BEARER_MESSAGE =
   'environment registry authentication error: failed to resolve environment registry authentication: request auth build error: executor credential has no usable bearer';
 export const EXTERNAL_TOKENS_MESSAGE =
   'environment registry authentication error: failed to resolve environment registry authentication: request auth build error: executor authentication changed';
-
-export const CODEX_API_KEY_ENV = 'CODEX_API_KEY';
 
 /** `$CODEX_HOME` when set and non-empty (taken as is, like the binary), else `~/.codex`. */
 export function resolveCodexHome(env: NodeJS.ProcessEnv): string {
