@@ -8,9 +8,9 @@
  * The outcome of an attempt decides what the link does next (§13, verified):
  *   409 → register again; other 4xx except 408/429 → fatal; 3xx/5xx/408/429/network → retry.
  */
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 import { statusText } from './registry-client.ts';
-import { trustedCas } from './tls-trust.ts';
+import { dialWebSocket } from './websocket-dial.ts';
 
 /** tungstenite's default max frame size; ws applies it per message. */
 export const DIRECT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
@@ -54,65 +54,31 @@ export function upgradeRefused(url: URL, status: number): { message: string; cau
 }
 
 /** Dials once; never throws. */
-export function dialDirect(options: DirectDialOptions): Promise<DirectDialResult> {
-  return new Promise<DirectDialResult>((resolve) => {
-    const { url } = options;
-    // ws overwrites the values of its own headers but keeps the key order given here.
-    const headers: Record<string, string> = {
-      Host: url.host,
-      Connection: 'Upgrade',
-      Upgrade: 'websocket',
-      'Sec-WebSocket-Version': '13',
-      'Sec-WebSocket-Key': '',
-    };
-    for (const [name, value] of options.authHeaders) headers[name] = value;
-    let ws: WebSocket;
-    try {
-      ws = new WebSocket(url, {
-        perMessageDeflate: false,
-        maxPayload: options.maxPayload ?? DIRECT_MAX_MESSAGE_BYTES,
-        handshakeTimeout: options.handshakeTimeoutMs ?? DIRECT_HANDSHAKE_TIMEOUT_MS,
-        followRedirects: false,
-        headers,
-        ca: trustedCas(options.env ?? process.env),
-      });
-    } catch (error) {
-      return resolve({ ok: false, outcome: 'retry', status: null, error: (error as Error).message });
-    }
-    let settled = false;
-    const settle = (result: DirectDialResult) => {
-      if (settled) return;
-      settled = true;
-      options.signal?.removeEventListener('abort', onAbort);
-      if (!result.ok) {
-        ws.removeAllListeners();
-        ws.on('error', () => {});
-        ws.terminate();
-      }
-      resolve(result);
-    };
-    const onAbort = () => settle({ ok: false, outcome: 'retry', status: null, error: 'aborted' });
-    if (options.signal?.aborted) return onAbort();
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    ws.once('unexpected-response', (req, res) => {
-      const status = res.statusCode ?? 0;
-      res.resume();
-      req.destroy();
-      const outcome = upgradeOutcome(status);
-      if (outcome === 'fatal') {
-        const refused = upgradeRefused(url, status);
-        settle({ ok: false, outcome, status, error: refused.message, causes: refused.causes });
-      } else settle({ ok: false, outcome, status, error: `direct websocket upgrade refused: HTTP ${status}` });
-    });
-    ws.once('error', (error) => settle({ ok: false, outcome: 'retry', status: null, error: error.message }));
-    ws.once('open', () => {
-      if (settled) return;
-      // Held until the caller has attached its listeners: the peer may speak first, and a
-      // message event before then would be lost. The caller resumes the socket.
-      ws.pause();
-      ws.removeAllListeners('error');
-      ws.removeAllListeners('unexpected-response');
-      settle({ ok: true, socket: ws });
-    });
+export async function dialDirect(options: DirectDialOptions): Promise<DirectDialResult> {
+  const { url } = options;
+  // ws overwrites the values of its own headers but keeps the key order given here.
+  const headers: Record<string, string> = {
+    Host: url.host,
+    Connection: 'Upgrade',
+    Upgrade: 'websocket',
+    'Sec-WebSocket-Version': '13',
+    'Sec-WebSocket-Key': '',
+  };
+  for (const [name, value] of options.authHeaders) headers[name] = value;
+  const result = await dialWebSocket({
+    url,
+    headers,
+    maxPayload: options.maxPayload ?? DIRECT_MAX_MESSAGE_BYTES,
+    handshakeTimeoutMs: options.handshakeTimeoutMs ?? DIRECT_HANDSHAKE_TIMEOUT_MS,
+    env: options.env ?? process.env,
+    signal: options.signal,
   });
+  if (result.ok) return { ok: true, socket: result.ws };
+  if (result.status === null) return { ok: false, outcome: 'retry', status: null, error: result.error };
+  const outcome = upgradeOutcome(result.status);
+  if (outcome === 'fatal') {
+    const refused = upgradeRefused(url, result.status);
+    return { ok: false, outcome, status: result.status, error: refused.message, causes: refused.causes };
+  }
+  return { ok: false, outcome, status: result.status, error: `direct websocket upgrade refused: HTTP ${result.status}` };
 }

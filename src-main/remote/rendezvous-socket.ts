@@ -17,7 +17,7 @@ import WebSocket, { type RawData } from 'ws';
 import type { Logger } from '../core/log.ts';
 import { MAX_RELAY_WEBSOCKET_MESSAGE_BYTES } from '../transport/relay/frame-codec.ts';
 import { systemClock, type LinkClock } from './link-clock.ts';
-import { trustedCas } from './tls-trust.ts';
+import { dialWebSocket } from './websocket-dial.ts';
 
 export const RENDEZVOUS_HANDSHAKE_TIMEOUT_MS = 10_000;
 export const PING_INTERVAL_MS = 30_000;
@@ -115,66 +115,41 @@ export class RendezvousSocket {
   }
 
   /** Dials the rendezvous; never throws. */
-  static connect(options: RendezvousOptions): Promise<ConnectResult> {
-    return new Promise<ConnectResult>((resolve) => {
-      let url: URL;
-      try {
-        url = new URL(options.url);
-      } catch {
-        return resolve({ ok: false, rejected: false, status: null, error: `invalid rendezvous URL` });
-      }
-      // tungstenite dials ws/wss only (ws would also take http/https).
-      if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
-        return resolve({ ok: false, rejected: false, status: null, error: `unsupported rendezvous URL scheme ${url.protocol}` });
-      }
-      const env = options.env ?? process.env;
-      let ws: WebSocket;
-      try {
-        ws = new WebSocket(url, {
-          perMessageDeflate: false,
-          maxPayload: options.maxPayload ?? MAX_RELAY_WEBSOCKET_MESSAGE_BYTES,
-          handshakeTimeout: options.handshakeTimeoutMs ?? RENDEZVOUS_HANDSHAKE_TIMEOUT_MS,
-          followRedirects: false,
-          headers: upgradeHeaders(env),
-          ca: trustedCas(env),
-          finishRequest: sendInReferenceOrder,
-        });
-      } catch (error) {
-        return resolve({ ok: false, rejected: false, status: null, error: (error as Error).message });
-      }
-      // 0.169.0 never sends a Close frame; ws would answer a peer's Close, or close with 1009 on
-      // an oversized message, through close(). Dropping the TCP connection instead.
-      (ws as { close: WebSocket['close'] }).close = () => ws.terminate();
-      let settled = false;
-      const settle = (result: ConnectResult) => {
-        if (settled) return;
-        settled = true;
-        options.signal?.removeEventListener('abort', onAbort);
-        if (!result.ok) {
-          ws.removeAllListeners();
-          ws.on('error', () => {});
-          ws.terminate();
-        }
-        resolve(result);
-      };
-      const onAbort = () => settle({ ok: false, rejected: false, status: null, error: 'aborted' });
-      if (options.signal?.aborted) return onAbort();
-      options.signal?.addEventListener('abort', onAbort, { once: true });
-      ws.once('unexpected-response', (req, res) => {
-        const status = res.statusCode ?? 0;
-        res.resume();
-        req.destroy();
-        const error = `rendezvous upgrade refused: HTTP ${status}`;
-        settle(status >= 400 && status < 500 ? { ok: false, rejected: true, status, error } : { ok: false, rejected: false, status, error });
-      });
-      ws.once('error', (error) => settle({ ok: false, rejected: false, status: null, error: error.message }));
-      ws.once('open', () => {
-        if (settled) return;
-        ws.removeAllListeners('error');
-        ws.removeAllListeners('unexpected-response');
-        settle({ ok: true, socket: new RendezvousSocket(ws, options) });
-      });
+  static async connect(options: RendezvousOptions): Promise<ConnectResult> {
+    let url: URL;
+    try {
+      url = new URL(options.url);
+    } catch {
+      return { ok: false, rejected: false, status: null, error: `invalid rendezvous URL` };
+    }
+    // tungstenite dials ws/wss only (ws would also take http/https).
+    if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
+      return { ok: false, rejected: false, status: null, error: `unsupported rendezvous URL scheme ${url.protocol}` };
+    }
+    const env = options.env ?? process.env;
+    const result = await dialWebSocket({
+      url,
+      headers: upgradeHeaders(env),
+      maxPayload: options.maxPayload ?? MAX_RELAY_WEBSOCKET_MESSAGE_BYTES,
+      handshakeTimeoutMs: options.handshakeTimeoutMs ?? RENDEZVOUS_HANDSHAKE_TIMEOUT_MS,
+      env,
+      finishRequest: sendInReferenceOrder,
+      signal: options.signal,
     });
+    if (!result.ok) {
+      if (result.status === null) return { ok: false, rejected: false, status: null, error: result.error };
+      const error = `rendezvous upgrade refused: HTTP ${result.status}`;
+      // A 4xx means the registration is stale (register again); anything else is retried.
+      if (result.status >= 400 && result.status < 500) return { ok: false, rejected: true, status: result.status, error };
+      return { ok: false, rejected: false, status: result.status, error };
+    }
+    const ws = result.ws;
+    // 0.169.0 never sends a Close frame; ws would answer a peer's Close, or close with 1009 on
+    // an oversized message, through close(). Dropping the TCP connection instead.
+    (ws as { close: WebSocket['close'] }).close = () => ws.terminate();
+    const socket = new RendezvousSocket(ws, options);
+    ws.resume();
+    return { ok: true, socket };
   }
 
   get bufferedAmount(): number {
