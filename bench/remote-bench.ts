@@ -30,6 +30,7 @@ import WebSocket from 'ws';
 import { FakeRegistry } from '../src-main/testkit/remote/fake-registry.ts';
 import { connectToRegistry } from '../src-main/testkit/remote/harness-client.ts';
 import { referenceCommand } from '../src-main/testkit/remote/reference.ts';
+import { LOOPBACK_ONLY_ENV } from '../src-main/testkit/temp-home-process.ts';
 import { decodeRelayFrame, encodeRelayFrame, type RelayFrame } from '../src-main/transport/relay/frame-codec.ts';
 import { generateIdentity, HybridIkInitiator } from '../src-main/transport/noise/hybrid-ik.ts';
 import type { NoiseTransport } from '../src-main/transport/noise/transport.ts';
@@ -109,9 +110,7 @@ function startExecutor(kind: Kind, registry: FakeRegistry, environmentId: string
     HOME: home,
     CODEX_HOME: home,
     CODEX_API_KEY: API_KEY,
-    HTTP_PROXY: 'http://127.0.0.1:9',
-    HTTPS_PROXY: 'http://127.0.0.1:9',
-    NO_PROXY: '127.0.0.1,localhost',
+    ...LOOPBACK_ONLY_ENV,
     ...(kind === 'exec-desk' ? opts.deskEnv : {}),
   };
   const child = spawn(command, argv, { cwd: projectRoot, env, stdio: ['ignore', 'ignore', 'pipe'] });

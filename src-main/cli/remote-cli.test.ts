@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { parseCli, type CliOutcome, type RemoteOptions } from './options.ts';
 import { execDeskBin, referenceAvailable } from '../testkit/server-process.ts';
 import { referenceCommand } from '../testkit/remote/reference.ts';
+import { LOOPBACK_ONLY_ENV } from '../testkit/temp-home-process.ts';
 
 const R = 'http://127.0.0.1:1/api';
 const W = 'ws://127.0.0.1:1';
@@ -249,9 +250,7 @@ function baseEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
     HOME: codexHome,
     CODEX_HOME: codexHome,
     TMPDIR: join(home, 'tmp'),
-    HTTP_PROXY: 'http://127.0.0.1:9',
-    HTTPS_PROXY: 'http://127.0.0.1:9',
-    NO_PROXY: '127.0.0.1,localhost',
+    ...LOOPBACK_ONLY_ENV,
     ...extra,
   };
 }

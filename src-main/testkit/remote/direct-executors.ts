@@ -6,68 +6,33 @@
  * temporary HOME (so nothing of the machine is read), IMDS disabled and every non-loopback HTTP(S)
  * destination sent to a dead proxy.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execDeskBin } from '../server-process.ts';
 import { referenceCommand } from './reference.ts';
+import { spawnInTempHome, type TempHomeProcess } from '../temp-home-process.ts';
 
 export type DirectExecutorKind = 'exec-desk' | 'reference';
 
 export const TEST_AWS_KEYS = { AWS_ACCESS_KEY_ID: 'AKIDDIRECTSIDEBYSIDE', AWS_SECRET_ACCESS_KEY: 'side/by+side-secret' };
 
-export interface DirectExecutor {
-  child: ChildProcess;
-  stderr(): string;
-  exited: Promise<number | null>;
-  /** SIGTERM (SIGKILL after 5 s); removes the temporary HOME. Resolves with the exit code. */
-  stop(): Promise<number | null>;
-}
+export type DirectExecutor = TempHomeProcess;
 
 export function startDirectExecutor(
   kind: DirectExecutorKind,
   options: { registryUrl: string; environmentId: string; env?: Record<string, string>; extraArgs?: string[] },
 ): DirectExecutor {
-  const home = mkdtempSync(join(tmpdir(), `exec-desk-direct-${kind}-`));
   const args = ['--remote', options.registryUrl, '--environment-id', options.environmentId, '--remote-transport', 'direct', '--aws-sigv4', '--aws-region', 'us-east-1', ...(options.extraArgs ?? [])];
   const [command, argv] = kind === 'reference' ? [referenceCommand(), ['exec-server', ...args]] : [process.execPath, [execDeskBin, ...args]];
-  const child = spawn(command, argv, {
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: home,
-      CODEX_HOME: home,
+  return spawnInTempHome(command, argv, {
+    prefix: `exec-desk-direct-${kind}-`,
+    env: (home) => ({
       AWS_CONFIG_FILE: join(home, 'aws-config'),
       AWS_SHARED_CREDENTIALS_FILE: join(home, 'aws-credentials'),
       AWS_EC2_METADATA_DISABLED: 'true',
-      HTTP_PROXY: 'http://127.0.0.1:9',
-      HTTPS_PROXY: 'http://127.0.0.1:9',
-      ALL_PROXY: 'http://127.0.0.1:9',
-      http_proxy: 'http://127.0.0.1:9',
-      https_proxy: 'http://127.0.0.1:9',
-      NO_PROXY: '127.0.0.1,localhost',
-      no_proxy: '127.0.0.1,localhost',
       ...TEST_AWS_KEYS,
       ...options.env,
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    }),
   });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return {
-    child,
-    stderr: () => stderr,
-    exited,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      const code = await exited;
-      clearTimeout(timer);
-      rmSync(home, { recursive: true, force: true });
-      return code;
-    },
-  };
 }
 
 /**

@@ -10,12 +10,11 @@
  * outbound HTTP(S) request other than to 127.0.0.1 goes to a dead loopback proxy, and the
  * app-server's network features (plugins, apps, update checks, analytics) are switched off.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { referenceAvailable, referenceBin } from '../server-process.ts';
+import { spawnInTempHome, type TempHomeProcess } from '../temp-home-process.ts';
 
 const projectRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const nativeBinary = join(projectRoot, 'node_modules/@openai/codex-linux-x64/vendor/x86_64-unknown-linux-musl/bin/codex');
@@ -26,49 +25,10 @@ export function referenceCommand(): string {
 
 export { referenceAvailable };
 
-/** A dead proxy on loopback: external requests fail at once instead of leaving the machine. */
-const LOOPBACK_ONLY_ENV = {
-  HTTP_PROXY: 'http://127.0.0.1:9',
-  HTTPS_PROXY: 'http://127.0.0.1:9',
-  ALL_PROXY: 'http://127.0.0.1:9',
-  http_proxy: 'http://127.0.0.1:9',
-  https_proxy: 'http://127.0.0.1:9',
-  NO_PROXY: '127.0.0.1,localhost',
-  no_proxy: '127.0.0.1,localhost',
-};
-
-export interface ReferenceProcess {
-  child: ChildProcess;
-  stderr(): string;
-  stdout(): string;
-  /** SIGTERM, SIGKILL after 5 s; removes the temporary CODEX_HOME. */
-  stop(): Promise<number | null>;
-}
+export type ReferenceProcess = TempHomeProcess;
 
 function launch(args: string[], env: Record<string, string>, stdin: 'pipe' | 'ignore'): ReferenceProcess {
-  const home = mkdtempSync(join(tmpdir(), 'exec-desk-ref-'));
-  const child = spawn(referenceCommand(), args, {
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, CODEX_HOME: home, ...LOOPBACK_ONLY_ENV, ...env },
-    stdio: [stdin, 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  let stdout = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return {
-    child,
-    stderr: () => stderr,
-    stdout: () => stdout,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      const code = await exited;
-      clearTimeout(timer);
-      rmSync(home, { recursive: true, force: true });
-      return code;
-    },
-  };
+  return spawnInTempHome(referenceCommand(), args, { prefix: 'exec-desk-ref-', env, stdin });
 }
 
 export function startReferenceExecutor(options: { registryUrl: string; environmentId: string; apiKey: string; rustLog?: string }): ReferenceProcess {
