@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import WebSocket from 'ws';
 
 export const projectRoot = fileURLToPath(new URL('../', import.meta.url));
 export const execDeskBin = `${projectRoot}bin/exec-desk.mjs`;
@@ -33,6 +34,87 @@ export function withTimeout<T>(what: string, ms: number, work: (resolve: (v: T) 
       },
     );
   });
+}
+
+/**
+ * What the local benches' lean JSON-RPC clients share: ids, pending replies, one failure that
+ * rejects every waiter, request / notify / handshake. Each bench decodes its frames its own way in
+ * `onFrame` (cutting base64 out of raw frames is what keeps the client from being the bottleneck)
+ * and hands each reply to `settle`.
+ */
+export abstract class LeanRpcClient<R> {
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve(reply: R): void; reject(err: Error): void }>();
+  private failure: Error | null = null;
+
+  protected constructor(private readonly ws: WebSocket) {
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      const at = now();
+      if (isBinary) return this.fail(new Error('server sent a binary frame'));
+      this.onFrame(data, at);
+    });
+    ws.on('close', () => this.fail(new Error('connection closed')));
+    ws.on('error', (err) => this.fail(err));
+  }
+
+  /** An open websocket to `url` (no compression), for a subclass's constructor. */
+  protected static open(url: string, timeoutMs: number, maxPayload: number): Promise<WebSocket> {
+    return withTimeout(`connecting to ${url}`, timeoutMs, (resolve, reject) => {
+      const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload });
+      ws.once('open', () => resolve(ws));
+      ws.once('error', reject);
+    });
+  }
+
+  /** One text frame from the server, with its arrival time. */
+  protected abstract onFrame(data: Buffer, at: number): void;
+
+  get error(): Error | null {
+    return this.failure;
+  }
+
+  /** The answer to request `id`: an `error` rejects it; an unknown id fails the connection. */
+  protected settle(id: unknown, error: { code: number; message: string } | undefined, reply: () => R): void {
+    const waiter = this.pending.get(id as number);
+    if (!waiter) return this.fail(new Error(`response for unknown id ${String(id)}`));
+    this.pending.delete(id as number);
+    if (error) waiter.reject(new Error(`rpc error ${error.code}: ${error.message}`));
+    else waiter.resolve(reply());
+  }
+
+  protected fail(err: Error): void {
+    if (this.failure) return;
+    this.failure = err;
+    for (const waiter of this.pending.values()) waiter.reject(err);
+    this.pending.clear();
+  }
+
+  /** Sends a request; `sentAt` is taken right before the send. */
+  request(method: string, params: unknown, timeoutMs: number): { sentAt: number; reply: Promise<R> } {
+    const id = this.nextId++;
+    const reply = withTimeout<R>(`${method} response`, timeoutMs, (resolve, reject) => {
+      if (this.failure) return reject(this.failure);
+      this.pending.set(id, { resolve, reject });
+    });
+    reply.catch(() => this.pending.delete(id));
+    const text = JSON.stringify({ id, method, params });
+    const sentAt = now();
+    this.ws.send(text);
+    return { sentAt, reply };
+  }
+
+  notify(method: string, params: unknown): void {
+    this.ws.send(JSON.stringify({ method, params }));
+  }
+
+  async handshake(clientName: string, timeoutMs: number): Promise<void> {
+    await this.request('initialize', { clientName }, timeoutMs).reply;
+    this.notify('initialized', {});
+  }
+
+  close(): void {
+    this.ws.terminate();
+  }
 }
 
 /** CPU seconds (user + system) of `rootPid` and all its descendants, from /proc. */

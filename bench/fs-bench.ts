@@ -28,8 +28,7 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, wri
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import WebSocket from 'ws';
-import { execDeskBin, KINDS, median, parseBenchFlags, now, projectRoot, ratioText, renderTable, sleep, startServer, stopServersOnExit, treeCpuSeconds, withTimeout, type Kind, type Row, type Server } from './bench-kit.ts';
+import { execDeskBin, KINDS, LeanRpcClient, median, parseBenchFlags, now, projectRoot, ratioText, renderTable, sleep, startServer, stopServersOnExit, treeCpuSeconds, withTimeout, type Kind, type Row, type Server } from './bench-kit.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -109,103 +108,49 @@ interface Reply {
   at: number;
 }
 
-interface Pending {
-  resolve(reply: Reply): void;
-  reject(err: Error): void;
-}
-
 const PAYLOAD_KEYS = [Buffer.from('"dataBase64":"'), Buffer.from('"chunk":"')];
 const RAW_THRESHOLD = 64 * 1024;
 
-class LeanClient {
-  private nextId = 1;
-  private readonly pending = new Map<number, Pending>();
-  private failure: Error | null = null;
+class LeanClient extends LeanRpcClient<Reply> {
+  static async connect(url: string, timeoutMs: number): Promise<LeanClient> {
+    return new LeanClient(await LeanRpcClient.open(url, timeoutMs, 1024 * MIB));
+  }
 
-  private constructor(private readonly ws: WebSocket) {
-    ws.on('message', (data: Buffer, isBinary: boolean) => {
-      const at = now();
-      if (isBinary) return this.fail(new Error('server sent a binary frame'));
-      let message: { id?: number; method?: string; result?: Record<string, unknown>; error?: { code: number; message: string } };
-      let payload: Buffer | null = null;
-      try {
-        if (data.length > RAW_THRESHOLD) {
-          let cut: [number, number] | null = null;
-          for (const key of PAYLOAD_KEYS) {
-            const k = data.indexOf(key);
-            if (k < 0) continue;
-            const start = k + key.length;
-            const end = data.indexOf(0x22, start);
-            if (end > start) cut = [start, end];
-            break;
-          }
-          if (cut) {
-            payload = data.subarray(cut[0], cut[1]);
-            message = JSON.parse(data.toString('latin1', 0, cut[0]) + data.toString('latin1', cut[1]));
-          } else {
-            message = JSON.parse(data.toString('utf8'));
-          }
+  protected onFrame(data: Buffer, at: number): void {
+    let message: { id?: number; method?: string; result?: Record<string, unknown>; error?: { code: number; message: string } };
+    let payload: Buffer | null = null;
+    try {
+      if (data.length > RAW_THRESHOLD) {
+        let cut: [number, number] | null = null;
+        for (const key of PAYLOAD_KEYS) {
+          const k = data.indexOf(key);
+          if (k < 0) continue;
+          const start = k + key.length;
+          const end = data.indexOf(0x22, start);
+          if (end > start) cut = [start, end];
+          break;
+        }
+        if (cut) {
+          payload = data.subarray(cut[0], cut[1]);
+          message = JSON.parse(data.toString('latin1', 0, cut[0]) + data.toString('latin1', cut[1]));
         } else {
           message = JSON.parse(data.toString('utf8'));
         }
-      } catch (err) {
-        return this.fail(new Error(`unparseable frame (${data.length} bytes): ${(err as Error).message}`));
+      } else {
+        message = JSON.parse(data.toString('utf8'));
       }
-      if (message.method !== undefined) return; // no notifications expected for fs/*
-      const p = this.pending.get(message.id as number);
-      if (!p) return this.fail(new Error(`response for unknown id ${message.id}`));
-      this.pending.delete(message.id as number);
-      if (message.error) return p.reject(new Error(`rpc error ${message.error.code}: ${message.error.message}`));
+    } catch (err) {
+      return this.fail(new Error(`unparseable frame (${data.length} bytes): ${(err as Error).message}`));
+    }
+    if (message.method !== undefined) return; // no notifications expected for fs/*
+    this.settle(message.id, message.error, () => {
       const result = message.result ?? {};
       if (payload === null) {
         const inline = result.dataBase64 ?? result.chunk;
         if (typeof inline === 'string') payload = Buffer.from(inline, 'latin1');
       }
-      p.resolve({ result, payload, at });
+      return { result, payload, at };
     });
-    ws.on('close', () => this.fail(new Error('connection closed')));
-    ws.on('error', (err) => this.fail(err));
-  }
-
-  static connect(url: string, timeoutMs: number): Promise<LeanClient> {
-    return withTimeout(`connecting to ${url}`, timeoutMs, (resolve, reject) => {
-      const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: 1024 * MIB });
-      ws.once('open', () => resolve(new LeanClient(ws)));
-      ws.once('error', reject);
-    });
-  }
-
-  private fail(err: Error): void {
-    if (this.failure) return;
-    this.failure = err;
-    for (const p of this.pending.values()) p.reject(err);
-    this.pending.clear();
-  }
-
-  request(method: string, params: unknown, timeoutMs: number): { sentAt: number; reply: Promise<Reply> } {
-    const id = this.nextId++;
-    const reply = withTimeout<Reply>(`${method} response`, timeoutMs, (resolve, reject) => {
-      if (this.failure) return reject(this.failure);
-      this.pending.set(id, { resolve, reject });
-    });
-    reply.catch(() => this.pending.delete(id));
-    const text = JSON.stringify({ id, method, params });
-    const sentAt = now();
-    this.ws.send(text);
-    return { sentAt, reply };
-  }
-
-  notify(method: string, params: unknown): void {
-    this.ws.send(JSON.stringify({ method, params }));
-  }
-
-  async handshake(timeoutMs: number): Promise<void> {
-    await this.request('initialize', { clientName: 'exec-desk-fs-bench' }, timeoutMs).reply;
-    this.notify('initialized', {});
-  }
-
-  close(): void {
-    this.ws.terminate();
   }
 }
 
@@ -431,7 +376,7 @@ async function main(): Promise<number> {
     for (const kind of KINDS) {
       servers[kind] = await startServer(kind, opts.deskBin);
       clients[kind] = await LeanClient.connect(servers[kind].url, opts.timeoutMs);
-      await clients[kind].handshake(opts.timeoutMs);
+      await clients[kind].handshake('exec-desk-fs-bench', opts.timeoutMs);
     }
     process.stderr.write(`servers: reference ${servers.reference.url}, exec-desk ${servers['exec-desk'].url}\n`);
     outcome = await measure(clients, servers, file, warm, opts);

@@ -29,8 +29,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import WebSocket from 'ws';
-import { execDeskBin, median, now, parseBenchFlags, projectRoot, ratioText, renderTable, sleep, startServer, stopServersOnExit, summarize, treeCpuSeconds, withTimeout, type Kind, type Row, type Server, type Summary } from './bench-kit.ts';
+import { execDeskBin, LeanRpcClient, median, now, parseBenchFlags, projectRoot, ratioText, renderTable, sleep, startServer, stopServersOnExit, summarize, treeCpuSeconds, withTimeout, type Kind, type Row, type Server, type Summary } from './bench-kit.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -63,11 +62,6 @@ stopServersOnExit();
 // ---------------------------------------------------------------------------------------------
 // Lean JSON-RPC client
 
-interface Pending {
-  resolve(result: unknown, at: number): void;
-  reject(err: Error): void;
-}
-
 /** Fast path for one process's output: called with the raw frame; returns false to fall back to JSON. */
 type OutputSink = (frame: Buffer, at: number) => boolean;
 
@@ -79,89 +73,32 @@ interface ProcessWatch {
 
 const OUTPUT_PREFIX = Buffer.from('{"method":"process/output"');
 
-class LeanClient {
-  private nextId = 1;
-  private readonly pending = new Map<number, Pending>();
+/** Replies resolve with [result, arrival time]. */
+class LeanClient extends LeanRpcClient<[unknown, number]> {
   readonly watches = new Map<string, ProcessWatch>();
   outputSink: OutputSink | null = null;
-  private failure: Error | null = null;
 
-  private constructor(private readonly ws: WebSocket) {
-    ws.on('message', (data: Buffer, isBinary: boolean) => {
-      const at = now();
-      if (isBinary) return this.fail(new Error('server sent a binary frame'));
-      if (this.outputSink !== null && data.length > OUTPUT_PREFIX.length && data.compare(OUTPUT_PREFIX, 0, OUTPUT_PREFIX.length, 0, OUTPUT_PREFIX.length) === 0) {
-        if (this.outputSink(data, at)) return;
-      }
-      let message: { id?: number; method?: string; params?: any; result?: unknown; error?: { code: number; message: string } };
-      try {
-        message = JSON.parse(data.toString('utf8'));
-      } catch (err) {
-        return this.fail(new Error(`unparseable frame: ${(err as Error).message}`));
-      }
-      if (message.method === undefined) {
-        const pending = this.pending.get(message.id as number);
-        if (!pending) return this.fail(new Error(`response for unknown id ${message.id}`));
-        this.pending.delete(message.id as number);
-        if (message.error) pending.reject(new Error(`rpc error ${message.error.code}: ${message.error.message}`));
-        else pending.resolve(message.result, at);
-        return;
-      }
-      const params = message.params ?? {};
-      const watch = this.watches.get(params.processId);
-      if (!watch) return; // e.g. a late notification of an earlier process
-      if (message.method === 'process/output') watch.onOutput?.(params, at);
-      else if (message.method === 'process/exited') watch.onExited?.(params, at);
-      else if (message.method === 'process/closed') watch.onClosed(params, at);
-    });
-    ws.on('close', () => this.fail(new Error('connection closed')));
-    ws.on('error', (err) => this.fail(err));
+  static async connect(url: string, timeoutMs: number): Promise<LeanClient> {
+    return new LeanClient(await LeanRpcClient.open(url, timeoutMs, 256 * 1024 * 1024));
   }
 
-  static connect(url: string, timeoutMs: number): Promise<LeanClient> {
-    return withTimeout(`connecting to ${url}`, timeoutMs, (resolve, reject) => {
-      const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: 256 * 1024 * 1024 });
-      ws.once('open', () => resolve(new LeanClient(ws)));
-      ws.once('error', reject);
-    });
-  }
-
-  private fail(err: Error): void {
-    if (this.failure) return;
-    this.failure = err;
-    for (const p of this.pending.values()) p.reject(err);
-    this.pending.clear();
-  }
-
-  get error(): Error | null {
-    return this.failure;
-  }
-
-  /** Sends a request; resolves with [result, arrival time]. `sentAt` is taken right before send. */
-  request(method: string, params: unknown, timeoutMs: number): { sentAt: number; reply: Promise<[unknown, number]> } {
-    const id = this.nextId++;
-    const reply = withTimeout<[unknown, number]>(`${method} response`, timeoutMs, (resolve, reject) => {
-      if (this.failure) return reject(this.failure);
-      this.pending.set(id, { resolve: (r, at) => resolve([r, at]), reject });
-    });
-    reply.catch(() => this.pending.delete(id));
-    const text = JSON.stringify({ id, method, params });
-    const sentAt = now();
-    this.ws.send(text);
-    return { sentAt, reply };
-  }
-
-  notify(method: string, params: unknown): void {
-    this.ws.send(JSON.stringify({ method, params }));
-  }
-
-  async handshake(timeoutMs: number): Promise<void> {
-    await this.request('initialize', { clientName: 'exec-desk-bench' }, timeoutMs).reply;
-    this.notify('initialized', {});
-  }
-
-  close(): void {
-    this.ws.terminate();
+  protected onFrame(data: Buffer, at: number): void {
+    if (this.outputSink !== null && data.length > OUTPUT_PREFIX.length && data.compare(OUTPUT_PREFIX, 0, OUTPUT_PREFIX.length, 0, OUTPUT_PREFIX.length) === 0) {
+      if (this.outputSink(data, at)) return;
+    }
+    let message: { id?: number; method?: string; params?: any; result?: unknown; error?: { code: number; message: string } };
+    try {
+      message = JSON.parse(data.toString('utf8'));
+    } catch (err) {
+      return this.fail(new Error(`unparseable frame: ${(err as Error).message}`));
+    }
+    if (message.method === undefined) return this.settle(message.id, message.error, () => [message.result, at]);
+    const params = message.params ?? {};
+    const watch = this.watches.get(params.processId);
+    if (!watch) return; // e.g. a late notification of an earlier process
+    if (message.method === 'process/output') watch.onOutput?.(params, at);
+    else if (message.method === 'process/exited') watch.onExited?.(params, at);
+    else if (message.method === 'process/closed') watch.onClosed(params, at);
   }
 }
 
@@ -550,7 +487,7 @@ async function main(): Promise<number> {
     for (const kind of ['reference', 'exec-desk'] as const) {
       servers[kind] = await startServer(kind, opts.deskBin, opts.deskNodeArgs.split(/\s+/).filter(Boolean));
       clients[kind] = await LeanClient.connect(servers[kind].url, opts.timeoutMs);
-      await clients[kind].handshake(opts.timeoutMs);
+      await clients[kind].handshake('exec-desk-bench', opts.timeoutMs);
     }
     process.stderr.write(`servers: reference ${servers.reference.url}, exec-desk ${servers['exec-desk'].url}\n`);
     if (opts.only !== 'throughput') latency = await measureLatency(clients, opts);
