@@ -30,10 +30,11 @@ import { AuthError, type AuthProvider } from './auth/auth-provider.ts';
 import { parseRegistryUrl } from './auth/registry-url.ts';
 import { registerDirect, type DirectRegistration } from './direct-registration.ts';
 import { dialDirect, displayUrl } from './direct-socket.ts';
-import { clockSleep, systemClock, type LinkClock } from './link-clock.ts';
-import { CLOSED_STREAM_RETENTION_MS, STREAM_UPDATE_INTERVAL_MS, type StreamServer } from './noise-remote-link.ts';
-import { fatalErrorText, registrationRetryDelayMs, registryBase, RegistryClient, RegistryError, rustTrim } from './registry-client.ts';
-import type { RemoteLink, RemoteLinkEvent } from './remote-link-types.ts';
+import { systemClock, type LinkClock } from './link-clock.ts';
+import { initialRegistration, LinkState, type Fatal } from './link-state.ts';
+import { registrationRetryDelayMs, RegistryClient, RegistryError } from './registry-client.ts';
+import type { RemoteLink, RemoteLinkEvent, StreamServer } from './remote-link-types.ts';
+import { StreamViews, type ViewEntry } from './stream-views.ts';
 
 /** Closed connections kept in the view (each reconnect adds one). */
 export const MAX_CLOSED_CONNECTIONS = 20;
@@ -84,13 +85,10 @@ export function createDirectLink(input: LinkInput): DirectRemoteLink {
 
 type EndReason = 'peer_close' | 'read_error' | 'local_shutdown' | 'local_reset';
 
-interface Connection {
-  view: StreamView;
+interface Connection extends ViewEntry {
   socket: WebSocket;
   processor: ReturnType<StreamServer['serve']>;
   endReason: EndReason | null;
-  updateTimer: unknown;
-  removeTimer: unknown;
 }
 
 /** A fatal answer to the upgrade (4xx other than 408/409/429). */
@@ -105,26 +103,31 @@ class UpgradeRefused extends Error {
 }
 
 export class DirectRemoteLink implements RemoteLink {
-  readonly fatal: Promise<{ code: number; message: string }>;
-  private settleFatal!: (value: { code: number; message: string }) => void;
-  private fatalSettled = false;
-  private current: RegistrationState;
-  private readonly listeners = new Set<(event: RemoteLinkEvent) => void>();
-  private readonly connections = new Map<string, Connection>();
+  private readonly link: LinkState;
+  private readonly views: StreamViews<Connection>;
   private live: Connection | null = null;
   private connectionCount = 0;
   private readonly log: Logger;
   private readonly clock: LinkClock;
   private readonly random: () => number;
   private readonly registry: RegistryClient;
-  private run: { abort: AbortController; done: Promise<void> } | null = null;
-  private wake: (() => void) | null = null;
 
   constructor(private readonly options: DirectRemoteLinkOptions) {
     this.log = options.log ?? silentLogger;
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
-    this.fatal = new Promise((resolve) => (this.settleFatal = resolve));
+    this.link = new LinkState(initialRegistration({ ...options, transport: 'direct', authMethod: options.auth.method }), this.clock, this.log);
+    this.views = new StreamViews<Connection>({
+      clock: this.clock,
+      emit: (event) => this.link.emit(event),
+      // Bytes are counted straight into the view; only the session is read from the processor.
+      refresh: (connection) => {
+        connection.view.sessionId = connection.processor?.attachedSession?.id ?? connection.view.sessionId;
+        return true;
+      },
+      maxClosed: MAX_CLOSED_CONNECTIONS,
+      retentionMs: options.closedStreamRetentionMs,
+    });
     this.registry = new RegistryClient({
       registryUrl: options.registryUrl,
       environmentId: options.environmentId,
@@ -134,62 +137,38 @@ export class DirectRemoteLink implements RemoteLink {
       timeoutMs: options.registryTimeoutMs,
       random: this.random,
     });
-    this.current = {
-      status: 'stopped',
-      configured: true,
-      registryUrl: registryBase(options.registryUrl),
-      environmentId: rustTrim(options.environmentId),
-      name: options.name ?? null,
-      transport: 'direct',
-      authMethod: options.auth.method,
-      registrationId: null,
-      nextAttemptAtMs: null,
-      attempts: 0,
-      onlineSinceMs: null,
-      lastError: null,
-      lastErrorAtMs: null,
-    };
     options.auth.ended?.then(({ code, message }) => {
-      this.finish(code, message ? `Error: ${message}` : '');
+      this.link.finish(code, message ? `Error: ${message}` : '');
       void this.stop();
     });
   }
 
+  get fatal(): Promise<Fatal> {
+    return this.link.fatal;
+  }
+
   get state(): RegistrationState {
-    return this.current;
+    return this.link.current;
   }
 
   streams(): StreamView[] {
-    return [...this.connections.values()].map((c) => ({ ...c.view }));
+    return this.views.list();
   }
 
   subscribe(listener: (event: RemoteLinkEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.link.subscribe(listener);
   }
 
   start(): void {
-    if (this.run) return;
-    const abort = new AbortController();
-    this.setState({ status: 'registering', attempts: 0, nextAttemptAtMs: null, onlineSinceMs: null, registrationId: null });
-    const done = this.loop(abort.signal).finally(() => {
-      if (this.run?.abort === abort) this.run = null;
-    });
-    this.run = { abort, done };
+    this.link.start((signal) => this.loop(signal));
   }
 
-  async stop(): Promise<void> {
-    const run = this.run;
-    if (run) {
-      run.abort.abort(new Error('stopped'));
-      this.drop('local_shutdown');
-      await run.done;
-    }
-    if (this.current.status !== 'stopped') this.setState({ status: 'stopped', nextAttemptAtMs: null, onlineSinceMs: null });
+  stop(): Promise<void> {
+    return this.link.stop(() => this.drop('local_shutdown'));
   }
 
   reconnectNow(): void {
-    this.wake?.();
+    this.link.wake();
   }
 
   /** Drops the connection if it is the live one (the link then reconnects and the client resumes). */
@@ -207,7 +186,7 @@ export class DirectRemoteLink implements RemoteLink {
       let registration = await this.register(signal);
       let attempt = 0;
       for (;;) {
-        this.setState({ status: 'connecting', attempts: this.current.attempts + 1, nextAttemptAtMs: null });
+        this.link.set({ status: 'connecting', attempts: this.link.current.attempts + 1, nextAttemptAtMs: null });
         const url = new URL(registration.url);
         const result = await dialDirect({
           url,
@@ -225,21 +204,21 @@ export class DirectRemoteLink implements RemoteLink {
           attempt = 0; // 0.169.0 starts the delay over after every successful connection
           const reason = await this.serve(result.socket, url, registration);
           if (signal.aborted) return;
-          this.noteError(`direct connection ended (${reason})`);
+          this.link.noteError(`direct connection ended (${reason})`);
         } else if (result.outcome === 'fatal') {
           throw new UpgradeRefused(result.error, result.status, result.causes ?? []);
         } else if (result.outcome === 'reregister') {
-          this.noteError(result.error);
+          this.link.noteError(result.error);
           this.log.warn('direct websocket refused the executor; registering again', { status: result.status });
-          this.setState({ status: 'registering' });
+          this.link.set({ status: 'registering' });
           registration = await this.register(signal);
         } else {
-          this.noteError(result.error);
+          this.link.noteError(result.error);
           this.log.warn('direct exec-server connection failed; retrying', { error: result.error });
         }
         const delay = registrationRetryDelayMs(attempt++, this.random);
-        this.setState({ status: 'reconnecting', nextAttemptAtMs: this.clock.now() + delay, onlineSinceMs: null });
-        await this.interruptibleSleep(delay, signal);
+        this.link.set({ status: 'reconnecting', nextAttemptAtMs: this.clock.now() + delay, onlineSinceMs: null });
+        await this.link.sleep(delay, signal);
       }
     } catch (error) {
       if (signal.aborted) return;
@@ -250,7 +229,7 @@ export class DirectRemoteLink implements RemoteLink {
   private async register(signal: AbortSignal): Promise<DirectRegistration> {
     const registration = await registerDirect(this.registry, this.options, signal);
     this.log.info('registered with the environment registry (direct)', { environmentId: registration.environmentId });
-    this.setState({ registrationId: registration.registrationId, nextAttemptAtMs: null });
+    this.link.set({ registrationId: registration.registrationId, nextAttemptAtMs: null });
     return registration;
   }
 
@@ -270,7 +249,7 @@ export class DirectRemoteLink implements RemoteLink {
       updateTimer: null,
       removeTimer: null,
     };
-    this.connections.set(streamId, connection);
+    this.views.add(connection);
     this.live = connection;
     const ended = new Promise<EndReason>((resolve) => {
       socket.on('error', () => (connection.endReason ??= 'read_error'));
@@ -282,9 +261,9 @@ export class DirectRemoteLink implements RemoteLink {
       });
     });
     this.log.info('direct exec-server connected', { environmentId: registration.environmentId, registrationId: registration.registrationId });
-    this.setState({ status: 'online', onlineSinceMs: this.clock.now(), nextAttemptAtMs: null });
-    this.publish(connection);
-    connection.processor = this.options.server.serve(counted(pipe, connection.view, () => this.scheduleUpdate(connection)));
+    this.link.set({ status: 'online', onlineSinceMs: this.clock.now(), nextAttemptAtMs: null });
+    this.views.publish(connection);
+    connection.processor = this.options.server.serve(counted(pipe, connection.view, () => this.views.scheduleUpdate(connection)));
     socket.resume();
     return ended;
   }
@@ -296,99 +275,17 @@ export class DirectRemoteLink implements RemoteLink {
     connection.socket.terminate();
   }
 
-  private interruptibleSleep(ms: number, signal: AbortSignal): Promise<void> {
-    const woken = new AbortController();
-    this.wake = () => woken.abort();
-    return clockSleep(this.clock, ms, AbortSignal.any([signal, woken.signal])).then(
-      () => {
-        this.wake = null;
-      },
-      (error) => {
-        this.wake = null;
-        if (signal.aborted) throw error;
-      },
-    );
-  }
-
-  /** Logged once by the hosting runtime ('remote link stopped for good'), not here. */
   private failFatally(error: unknown): void {
-    const message = error instanceof Error ? error.message : String(error);
     const authNeeded =
       (error instanceof RegistryError && error.kind === 'auth') ||
       (error instanceof AuthError && error.kind === 'auth_needed') ||
       (error instanceof UpgradeRefused && (error.status === 401 || error.status === 403));
-    this.noteError(message);
-    this.setState({ status: authNeeded ? 'auth_needed' : 'error', nextAttemptAtMs: null, onlineSinceMs: null });
-    this.finish(1, fatalErrorText(message, error instanceof RegistryError || error instanceof UpgradeRefused ? error.causes : []));
-  }
-
-  private finish(code: number, message: string): void {
-    if (this.fatalSettled) return;
-    this.fatalSettled = true;
-    this.settleFatal({ code, message });
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // State and the connection views
-
-  private setState(patch: Partial<RegistrationState>): void {
-    this.current = { ...this.current, ...patch };
-    this.emit({ type: 'state', state: this.current });
-  }
-
-  private noteError(message: string): void {
-    this.current = { ...this.current, lastError: message, lastErrorAtMs: this.clock.now() };
-  }
-
-  private emit(event: RemoteLinkEvent): void {
-    for (const listener of [...this.listeners]) {
-      try {
-        listener(event);
-      } catch (error) {
-        this.log.error('remote link listener failed', { error: String(error) });
-      }
-    }
-  }
-
-  private publish(connection: Connection): void {
-    this.emit({ type: 'stream', stream: { ...connection.view } });
-  }
-
-  private refreshSession(connection: Connection): void {
-    connection.view.sessionId = connection.processor?.attachedSession?.id ?? connection.view.sessionId;
-  }
-
-  private scheduleUpdate(connection: Connection): void {
-    if (connection.updateTimer !== null || connection.view.state === 'closed') return;
-    connection.updateTimer = this.clock.setTimeout(() => {
-      connection.updateTimer = null;
-      if (connection.view.state === 'closed') return;
-      this.refreshSession(connection);
-      this.publish(connection);
-    }, STREAM_UPDATE_INTERVAL_MS, { weak: true });
+    this.link.fail(error, { authNeeded, causes: error instanceof RegistryError || error instanceof UpgradeRefused ? error.causes : [] });
   }
 
   private closeView(connection: Connection, reason: EndReason): void {
-    this.refreshSession(connection);
-    if (connection.updateTimer !== null) this.clock.clearTimeout(connection.updateTimer);
-    connection.updateTimer = null;
-    connection.view.state = 'closed';
-    connection.view.closedAtMs = this.clock.now();
-    connection.view.endReason = reason;
+    this.views.close(connection, reason);
     connection.processor = null;
-    this.publish(connection);
-    const streamId = connection.view.streamId;
-    connection.removeTimer = this.clock.setTimeout(() => this.remove(streamId), this.options.closedStreamRetentionMs ?? CLOSED_STREAM_RETENTION_MS, { weak: true });
-    const closed = [...this.connections.values()].filter((c) => c.view.state === 'closed');
-    for (const oldest of closed.slice(0, Math.max(0, closed.length - MAX_CLOSED_CONNECTIONS))) this.remove(oldest.view.streamId);
-  }
-
-  private remove(streamId: string): void {
-    const connection = this.connections.get(streamId);
-    if (!connection) return;
-    if (connection.removeTimer !== null) this.clock.clearTimeout(connection.removeTimer);
-    this.connections.delete(streamId);
-    this.emit({ type: 'streamRemoved', streamId });
   }
 }
 

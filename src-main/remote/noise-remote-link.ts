@@ -32,7 +32,6 @@
  */
 import type { RegistrationState, StreamView } from '../control/contract.ts';
 import { silentLogger, type Logger } from '../core/log.ts';
-import type { MessagePipe } from '../core/rpc/message-pipe.ts';
 import { generateIdentity, publicKeyOf, type NoiseIdentity } from '../transport/noise/hybrid-ik.ts';
 import {
   NoiseRelayHost,
@@ -42,24 +41,17 @@ import {
 } from '../transport/relay/noise-relay-host.ts';
 import { AuthError, type AuthProvider } from './auth/auth-provider.ts';
 import { parseRegistryUrl } from './auth/registry-url.ts';
-import { clockSleep, systemClock, type LinkClock } from './link-clock.ts';
-import { fatalErrorText, registrationRetryDelayMs, registryBase, RegistryClient, RegistryError, rustTrim, type Registration } from './registry-client.ts';
-import type { RemoteLink, RemoteLinkEvent } from './remote-link-types.ts';
+import { systemClock, type LinkClock } from './link-clock.ts';
+import { initialRegistration, LinkState, type Fatal } from './link-state.ts';
+import { registrationRetryDelayMs, RegistryClient, RegistryError, type Registration } from './registry-client.ts';
+import type { RemoteLink, RemoteLinkEvent, StreamServer } from './remote-link-types.ts';
 import { RendezvousSocket, type DisconnectReason } from './rendezvous-socket.ts';
+import { StreamViews, type ViewEntry } from './stream-views.ts';
 
 export const BACKOFF_INITIAL_MS = 1_000;
 export const BACKOFF_MAX_MS = 30_000;
-/** How long a closed stream stays in the view before `streamRemoved`. */
-export const CLOSED_STREAM_RETENTION_MS = 60_000;
 /** At most this many closed streams are kept (a flood of refused handshakes stays bounded). */
 export const MAX_CLOSED_STREAMS = 200;
-/** Byte counters and the session id of open streams are published at most this often. */
-export const STREAM_UPDATE_INTERVAL_MS = 250;
-
-/** What the link needs of the exec-server: `ExecServer` fits. */
-export interface StreamServer {
-  serve(pipe: MessagePipe): { readonly attachedSession: { readonly id: string } | null; readonly queuedMessages: number } | null;
-}
 
 export interface NoiseRemoteLinkOptions {
   registryUrl: string;
@@ -82,34 +74,22 @@ export interface NoiseRemoteLinkOptions {
   closedStreamRetentionMs?: number;
 }
 
-interface StreamRecord {
-  view: StreamView;
+interface StreamRecord extends ViewEntry {
   pipe: RelayStreamPipe | null;
   processor: ReturnType<StreamServer['serve']>;
-  updateTimer: unknown;
-  removeTimer: unknown;
 }
 
-class Interrupted extends Error {}
-
 export class NoiseRemoteLink implements RemoteLink {
-  readonly fatal: Promise<{ code: number; message: string }>;
   readonly identity: NoiseIdentity;
-  private settleFatal!: (value: { code: number; message: string }) => void;
-  private fatalSettled = false;
-  private current: RegistrationState;
-  private readonly listeners = new Set<(event: RemoteLinkEvent) => void>();
-  private readonly records = new Map<string, StreamRecord>();
+  private readonly link: LinkState;
+  private readonly views: StreamViews<StreamRecord>;
   private readonly log: Logger;
   private readonly clock: LinkClock;
   private readonly random: () => number;
   private readonly registry: RegistryClient;
-  private run: { abort: AbortController; done: Promise<void> } | null = null;
   private socket: RendezvousSocket | null = null;
   private host: NoiseRelayHost | null = null;
   private backoffMs: number;
-  /** Ends the current backoff or retry wait early (reconnectNow). */
-  private wake: (() => void) | null = null;
 
   constructor(private readonly options: NoiseRemoteLinkOptions) {
     this.log = options.log ?? silentLogger;
@@ -117,7 +97,14 @@ export class NoiseRemoteLink implements RemoteLink {
     this.random = options.random ?? Math.random;
     this.identity = options.identity ?? generateIdentity();
     this.backoffMs = options.backoff?.initialMs ?? BACKOFF_INITIAL_MS;
-    this.fatal = new Promise((resolve) => (this.settleFatal = resolve));
+    this.link = new LinkState(initialRegistration({ ...options, transport: 'noise', authMethod: options.auth.method }), this.clock, this.log);
+    this.views = new StreamViews<StreamRecord>({
+      clock: this.clock,
+      emit: (event) => this.link.emit(event),
+      refresh: (record) => this.refresh(record),
+      maxClosed: MAX_CLOSED_STREAMS,
+      retentionMs: options.closedStreamRetentionMs,
+    });
     this.registry = new RegistryClient({
       registryUrl: options.registryUrl,
       environmentId: options.environmentId,
@@ -126,66 +113,40 @@ export class NoiseRemoteLink implements RemoteLink {
       env: options.env,
       timeoutMs: options.registryTimeoutMs,
       random: this.random,
-      sleep: (ms, signal) => this.interruptibleSleep(ms, signal),
+      sleep: (ms, signal) => this.link.sleep(ms, signal),
     });
-    this.current = {
-      status: 'stopped',
-      configured: true,
-      registryUrl: registryBase(options.registryUrl),
-      environmentId: rustTrim(options.environmentId),
-      name: options.name ?? null,
-      transport: 'noise',
-      authMethod: options.auth.method,
-      registrationId: null,
-      nextAttemptAtMs: null,
-      attempts: 0,
-      onlineSinceMs: null,
-      lastError: null,
-      lastErrorAtMs: null,
-    };
     options.auth.ended?.then(({ code, message }) => {
-      this.finish(code, message ? `Error: ${message}` : '');
+      this.link.finish(code, message ? `Error: ${message}` : '');
       void this.stop();
     });
   }
 
+  get fatal(): Promise<Fatal> {
+    return this.link.fatal;
+  }
+
   get state(): RegistrationState {
-    return this.current;
+    return this.link.current;
   }
 
   streams(): StreamView[] {
-    return [...this.records.values()].map((r) => ({ ...r.view }));
+    return this.views.list();
   }
 
   subscribe(listener: (event: RemoteLinkEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.link.subscribe(listener);
   }
 
   start(): void {
-    if (this.run) return;
-    const abort = new AbortController();
-    // A new start is a new executor process as far as the backoff is concerned.
-    this.backoffMs = this.options.backoff?.initialMs ?? BACKOFF_INITIAL_MS;
-    this.setState({ status: 'registering', attempts: 0, nextAttemptAtMs: null, onlineSinceMs: null, registrationId: null });
-    const done = this.loop(abort.signal).finally(() => {
-      if (this.run?.abort === abort) this.run = null;
-    });
-    this.run = { abort, done };
+    this.link.start((signal) => this.loop(signal));
   }
 
-  async stop(): Promise<void> {
-    const run = this.run;
-    if (run) {
-      run.abort.abort(new Interrupted('stopped'));
-      this.socket?.drop('local_shutdown');
-      await run.done;
-    }
-    if (this.current.status !== 'stopped') this.setState({ status: 'stopped', nextAttemptAtMs: null, onlineSinceMs: null });
+  stop(): Promise<void> {
+    return this.link.stop(() => this.socket?.drop('local_shutdown'));
   }
 
   reconnectNow(): void {
-    this.wake?.();
+    this.link.wake();
   }
 
   resetStream(streamId: string): boolean {
@@ -196,11 +157,13 @@ export class NoiseRemoteLink implements RemoteLink {
   // The connection loop
 
   private async loop(signal: AbortSignal): Promise<void> {
+    // A new start is a new executor process as far as the backoff is concerned.
+    this.backoffMs = this.options.backoff?.initialMs ?? BACKOFF_INITIAL_MS;
     try {
       this.options.auth.checkRegistryUrl(parseRegistryUrl(this.options.registryUrl));
       let registration = await this.register(signal);
       for (;;) {
-        this.setState({ status: 'connecting', attempts: this.current.attempts + 1, nextAttemptAtMs: null });
+        this.link.set({ status: 'connecting', attempts: this.link.current.attempts + 1, nextAttemptAtMs: null });
         const result = await RendezvousSocket.connect({
           url: registration.url,
           log: this.log,
@@ -218,21 +181,21 @@ export class NoiseRemoteLink implements RemoteLink {
         if (result.ok) {
           const reason = await this.serveSocket(result.socket, registration);
           if (signal.aborted) return;
-          this.noteError(`rendezvous connection ended (${reason})`);
+          this.link.noteError(`rendezvous connection ended (${reason})`);
         } else if (result.rejected) {
           // The rendezvous no longer knows this registration: register again (same key) at once.
-          this.noteError(result.error);
+          this.link.noteError(result.error);
           this.log.warn('rendezvous refused the executor; registering again', { status: result.status });
-          this.setState({ status: 'registering' });
+          this.link.set({ status: 'registering' });
           registration = await this.register(signal);
         } else {
-          this.noteError(result.error);
+          this.link.noteError(result.error);
           this.log.warn('rendezvous connection failed', { error: result.error });
         }
         const delay = Math.round(this.backoffMs / 2 + this.random() * (this.backoffMs / 2));
         this.backoffMs = Math.min(this.backoffMs * 2, this.options.backoff?.maxMs ?? BACKOFF_MAX_MS);
-        this.setState({ status: 'reconnecting', nextAttemptAtMs: this.clock.now() + delay, onlineSinceMs: null });
-        await this.interruptibleSleep(delay, signal);
+        this.link.set({ status: 'reconnecting', nextAttemptAtMs: this.clock.now() + delay, onlineSinceMs: null });
+        await this.link.sleep(delay, signal);
       }
     } catch (error) {
       if (signal.aborted) return;
@@ -247,19 +210,19 @@ export class NoiseRemoteLink implements RemoteLink {
         const registration = await this.registry.register(publicKeyOf(this.identity), {
           signal,
           onRetry: (delayMs, error) => {
-            this.noteError(error.message);
-            this.setState({ status: 'registering', nextAttemptAtMs: this.clock.now() + delayMs });
+            this.link.noteError(error.message);
+            this.link.set({ status: 'registering', nextAttemptAtMs: this.clock.now() + delayMs });
           },
         });
         this.log.info('registered with the environment registry', { environmentId: registration.environmentId });
-        this.setState({ registrationId: registration.registrationId, nextAttemptAtMs: null });
+        this.link.set({ registrationId: registration.registrationId, nextAttemptAtMs: null });
         return registration;
       } catch (error) {
         if (!(error instanceof AuthError) || error.kind !== 'unavailable' || signal.aborted) throw error;
         const delay = registrationRetryDelayMs(attempt, this.random);
-        this.noteError(error.message);
-        this.setState({ status: 'registering', nextAttemptAtMs: this.clock.now() + delay });
-        await this.interruptibleSleep(delay, signal);
+        this.link.noteError(error.message);
+        this.link.set({ status: 'registering', nextAttemptAtMs: this.clock.now() + delay });
+        await this.link.sleep(delay, signal);
       }
     }
   }
@@ -284,7 +247,7 @@ export class NoiseRemoteLink implements RemoteLink {
     this.host = host;
     socket.onMessage((data, isBinary) => host.handleMessage(data, isBinary));
     this.log.info('connected to the rendezvous');
-    this.setState({ status: 'online', onlineSinceMs: this.clock.now(), nextAttemptAtMs: null });
+    this.link.set({ status: 'online', onlineSinceMs: this.clock.now(), nextAttemptAtMs: null });
     return new Promise((resolve) =>
       socket.onClose((reason) => {
         host.close();
@@ -295,94 +258,40 @@ export class NoiseRemoteLink implements RemoteLink {
     );
   }
 
-  private interruptibleSleep(ms: number, signal?: AbortSignal): Promise<void> {
-    const woken = new AbortController();
-    this.wake = () => woken.abort();
-    const both = signal ? AbortSignal.any([signal, woken.signal]) : woken.signal;
-    return clockSleep(this.clock, ms, both).then(
-      () => {
-        this.wake = null;
-      },
-      (error) => {
-        this.wake = null;
-        if (signal?.aborted) throw error;
-      },
-    );
-  }
-
-  /** Logged once by the hosting runtime ('remote link stopped for good'), not here. */
   private failFatally(error: unknown): void {
-    const message = error instanceof Error ? error.message : String(error);
-    const authNeeded =
-      (error instanceof RegistryError && error.kind === 'auth') || (error instanceof AuthError && error.kind === 'auth_needed');
-    this.noteError(message);
-    this.setState({ status: authNeeded ? 'auth_needed' : 'error', nextAttemptAtMs: null, onlineSinceMs: null });
-    this.finish(1, fatalErrorText(message, error instanceof RegistryError ? error.causes : []));
-  }
-
-  private finish(code: number, message: string): void {
-    if (this.fatalSettled) return;
-    this.fatalSettled = true;
-    this.settleFatal({ code, message });
+    const authNeeded = (error instanceof RegistryError && error.kind === 'auth') || (error instanceof AuthError && error.kind === 'auth_needed');
+    this.link.fail(error, { authNeeded, causes: error instanceof RegistryError ? error.causes : [] });
   }
 
   // ---------------------------------------------------------------------------------------------
-  // State and streams
-
-  private setState(patch: Partial<RegistrationState>): void {
-    this.current = { ...this.current, ...patch };
-    this.emit({ type: 'state', state: this.current });
-  }
-
-  private noteError(message: string): void {
-    this.current = { ...this.current, lastError: message, lastErrorAtMs: this.clock.now() };
-  }
-
-  private emit(event: RemoteLinkEvent): void {
-    for (const listener of [...this.listeners]) {
-      try {
-        listener(event);
-      } catch (error) {
-        this.log.error('remote link listener failed', { error: String(error) });
-      }
-    }
-  }
-
-  private publish(record: StreamRecord): void {
-    this.emit({ type: 'stream', stream: { ...record.view } });
-  }
+  // Streams
 
   private newRecord(streamId: string): StreamRecord {
-    const old = this.records.get(streamId);
-    if (old) this.clearTimers(old);
-    const record: StreamRecord = {
+    return this.views.add({
       view: { streamId, state: 'handshaking', bytesIn: 0, bytesOut: 0, openedAtMs: this.clock.now(), closedAtMs: null, endReason: null, sessionId: null },
       pipe: null,
       processor: null,
       updateTimer: null,
       removeTimer: null,
-    };
-    this.records.delete(streamId);
-    this.records.set(streamId, record);
-    return record;
+    });
   }
 
   private onStreamEvent(event: RelayStreamEvent): void {
-    const existing = this.records.get(event.streamId);
+    const existing = this.views.get(event.streamId);
     const live = existing && existing.view.state !== 'closed' ? existing : undefined;
     switch (event.type) {
       case 'handshaking':
-        return this.publish(this.newRecord(event.streamId));
+        return this.views.publish(this.newRecord(event.streamId));
       case 'validating':
         if (!live) return;
         live.view.state = 'validating';
-        return this.publish(live);
+        return this.views.publish(live);
       case 'open': {
         const record = live ?? this.newRecord(event.streamId);
         record.view.state = 'open';
         record.pipe = event.pipe;
-        event.pipe.onTraffic = () => this.scheduleUpdate(record);
-        return this.publish(record);
+        event.pipe.onTraffic = () => this.views.scheduleUpdate(record);
+        return this.views.publish(record);
       }
       case 'ended':
         if (live) this.close(live, event.reason);
@@ -395,7 +304,7 @@ export class NoiseRemoteLink implements RemoteLink {
   }
 
   private serveStream(pipe: RelayStreamPipe): void {
-    const record = this.records.get(pipe.streamId);
+    const record = this.views.get(pipe.streamId);
     const processor = this.options.server.serve(pipe);
     pipe.inboundBacklog = () => processor?.queuedMessages ?? 0;
     if (record && record.pipe === pipe) record.processor = processor;
@@ -412,41 +321,9 @@ export class NoiseRemoteLink implements RemoteLink {
     return changed;
   }
 
-  private scheduleUpdate(record: StreamRecord): void {
-    if (record.updateTimer !== null || record.view.state === 'closed') return;
-    record.updateTimer = this.clock.setTimeout(() => {
-      record.updateTimer = null;
-      if (record.view.state !== 'closed' && this.refresh(record)) this.publish(record);
-    }, STREAM_UPDATE_INTERVAL_MS, { weak: true });
-  }
-
   private close(record: StreamRecord, reason: string): void {
-    this.refresh(record);
-    this.clearTimers(record);
-    record.view.state = 'closed';
-    record.view.closedAtMs = this.clock.now();
-    record.view.endReason = reason;
+    this.views.close(record, reason);
     record.pipe = null;
     record.processor = null;
-    this.publish(record);
-    const streamId = record.view.streamId;
-    record.removeTimer = this.clock.setTimeout(() => this.remove(streamId, record), this.options.closedStreamRetentionMs ?? CLOSED_STREAM_RETENTION_MS, {
-      weak: true,
-    });
-    const closed = [...this.records.values()].filter((r) => r.view.state === 'closed');
-    for (const oldest of closed.slice(0, Math.max(0, closed.length - MAX_CLOSED_STREAMS))) this.remove(oldest.view.streamId, oldest);
-  }
-
-  private remove(streamId: string, record: StreamRecord): void {
-    if (this.records.get(streamId) !== record) return;
-    this.clearTimers(record);
-    this.records.delete(streamId);
-    this.emit({ type: 'streamRemoved', streamId });
-  }
-
-  private clearTimers(record: StreamRecord): void {
-    if (record.updateTimer !== null) this.clock.clearTimeout(record.updateTimer);
-    if (record.removeTimer !== null) this.clock.clearTimeout(record.removeTimer);
-    record.updateTimer = record.removeTimer = null;
   }
 }

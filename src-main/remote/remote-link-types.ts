@@ -4,6 +4,7 @@
  * so it can be tested with a fake link and the link without a runtime.
  */
 import type { RegistrationState, StreamView } from '../control/contract.ts';
+import type { MessagePipe } from '../core/rpc/message-pipe.ts';
 
 export type RemoteLinkEvent =
   | { type: 'state'; state: RegistrationState }
@@ -29,4 +30,9 @@ export interface RemoteLink {
    * (fatal registration errors, credential pipe closed), mirroring `codex exec-server --remote`.
    */
   readonly fatal: Promise<{ code: number; message: string }>;
+}
+
+/** What a link needs of the exec-server to serve a stream: `ExecServer` fits. */
+export interface StreamServer {
+  serve(pipe: MessagePipe): { readonly attachedSession: { readonly id: string } | null; readonly queuedMessages: number } | null;
 }
