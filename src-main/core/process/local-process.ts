@@ -326,6 +326,7 @@ class PtyProcess extends BaseProcess {
     this.socket.resume();
   }
   private terminalOpen = true;
+  private outputEnded = false;
   private pending: Buffer[] = [];
   private retryTimer: NodeJS.Timeout | undefined;
   private retryDelayMs = 1;
@@ -363,21 +364,29 @@ class PtyProcess extends BaseProcess {
     const native = loadNativePty();
     let term: { fd: number; pid: number };
     try {
-      term = native.module.fork(file, args, env, dir, PTY_COLS, PTY_ROWS, -1, -1, false, native.helperPath, (code, signal) =>
-        this.onExit(signal !== 0 ? 1 : code),
-      );
+      term = native.module.fork(file, args, env, dir, PTY_COLS, PTY_ROWS, -1, -1, false, native.helperPath, (code, signal) => {
+        this.onExit(signal !== 0 ? 1 : code);
+        this.releaseTerminal();
+      });
     } catch (err) {
       throw new SpawnError(err instanceof Error ? err.message : String(err));
     }
     this.pid = term.pid;
     this.fd = term.fd;
-    this.socket = new ReadStream(term.fd);
+    // Half-open: the master stays open after the output's EOF until the child has exited. Closing
+    // it earlier hangs up the terminal, and a child that has closed its side but not yet exited
+    // (cat after ^D) would die of SIGHUP and report 1 instead of its own status.
+    this.socket = new ReadStream(term.fd, { allowHalfOpen: true });
     this.socket.on('data', (bytes: Buffer) => handlers.output('pty', bytes));
     // libuv ends the stream early: on POLLHUP after a partial read it reports EOF without reading
     // on, and a pty master always reads partially (at most ~4 KiB a time), so the tail of the
     // output would be lost. The slave side is closed by then, so the rest is all in the kernel:
     // read it out here, while the descriptor is still open ('end' comes before the close).
-    this.socket.on('end', () => this.drain());
+    this.socket.on('end', () => {
+      this.drain();
+      this.outputEnded = true;
+      this.releaseTerminal();
+    });
     // EIO once every slave descriptor is closed and the buffer is empty: the terminal's EOF.
     this.socket.on('error', ignore);
     this.socket.on('close', () => {
@@ -386,6 +395,11 @@ class PtyProcess extends BaseProcess {
       clearTimeout(this.retryTimer);
       this.onOutputDone();
     });
+  }
+
+  /** Closes the master once the output has ended and the child has exited (see the constructor). */
+  private releaseTerminal(): void {
+    if (this.outputEnded && this.hasExited) this.socket.destroy();
   }
 
   private drain(): void {
