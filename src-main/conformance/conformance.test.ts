@@ -24,11 +24,27 @@ after(() => pool.stopAll());
 const referenceSkip = referenceAvailable() ? false : 'reference binary node_modules/.bin/codex is not installed';
 const execDeskSkip = referenceSkip || (existsSync(execDeskBin) ? false : 'bin/exec-desk.mjs does not exist yet: exec-desk comparison skipped');
 
+/**
+ * 0.169.0 itself now and then pushes `process/exited` after `process/closed` (seen in about one
+ * full suite run of five, under load, on a process whose exit races its output's end). A reference
+ * run showing that known race is run again (at most twice), so neither the determinism check nor
+ * exec-desk's baseline hangs on it; any other difference still fails.
+ */
+const KNOWN_REFERENCE_RACE = 'VIOLATION: process/exited after closed';
+
+async function referenceRun(s: Scenario): Promise<RunResult> {
+  let run = await runScenario(s, 'reference', pool);
+  for (let again = 0; again < 2 && run.transcript.lines.some((line) => line.includes(KNOWN_REFERENCE_RACE)); again++) {
+    run = await runScenario(s, 'reference', pool);
+  }
+  return run;
+}
+
 const firstReferenceRuns = new Map<string, Promise<RunResult>>();
 function firstReferenceRun(s: Scenario): Promise<RunResult> {
   let run = firstReferenceRuns.get(s.name);
   if (!run) {
-    run = runScenario(s, 'reference', pool);
+    run = referenceRun(s);
     firstReferenceRuns.set(s.name, run);
   }
   return run;
@@ -72,7 +88,7 @@ describe('conformance: the reference is deterministic under normalization', () =
     test(`${s.name} (${s.spec})`, { skip: referenceSkip, timeout: timeoutFor(s, 2) }, async () => {
       const first = await firstReferenceRun(s);
       assert.equal(first.error, undefined, `scenario failed on the reference: ${first.error}\n${renderTranscript(first.transcript)}`);
-      const second = await runScenario(s, 'reference', pool);
+      const second = await referenceRun(s);
       assert.equal(second.error, undefined, `scenario failed on the reference (run 2): ${second.error}`);
       assertSameLines(
         determinismView(first.transcript),
