@@ -11,7 +11,7 @@ import { ExecServer } from '../core/exec-server.ts';
 import { silentLogger } from '../core/log.ts';
 import type { RegistrationState, StreamView } from '../control/contract.ts';
 import { FakeRegistry, type FakeRegistryOptions, type RecordedUpgrade } from '../testkit/remote/fake-registry.ts';
-import { NoiseHarness, runProcess, type HarnessStream } from '../testkit/remote/harness-client.ts';
+import { NoiseHarness, runProcess } from '../testkit/remote/harness-client.ts';
 import { testAuthProvider, type TestAuthProvider } from '../testkit/remote/test-auth.ts';
 import { ManualClock } from '../testkit/remote/manual-clock.ts';
 import { encodeRelayFrame } from '../transport/relay/frame-codec.ts';
@@ -109,13 +109,6 @@ async function eventually<T>(read: () => T | undefined | null | false, what: str
     if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
     await sleep(10);
   }
-}
-
-function outputOf(stream: HarnessStream, processId: string): string {
-  return stream.messages
-    .filter((m) => m.method === 'process/output' && (m.params as any).processId === processId)
-    .map((m) => Buffer.from((m.params as any).chunk, 'base64').toString('utf8'))
-    .join('');
 }
 
 describe('NoiseRemoteLink', () => {

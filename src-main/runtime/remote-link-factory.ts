@@ -230,8 +230,15 @@ class SettingsRemoteLink implements RemoteLink {
     this.emit({ type: 'state', state: this.current });
   }
 
+  /** As the links do: a listener that throws is logged, and the others still hear the event. */
   private emit(event: RemoteLinkEvent): void {
-    for (const listener of [...this.listeners]) listener(event);
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.context.log.error('remote link listener failed', { error: String(error) });
+      }
+    }
   }
 }
 
