@@ -185,6 +185,16 @@ test('pty: input is echoed and read; ^C written to the terminal interrupts the f
   assert.equal(await sleeper.exited, 1);
 });
 
+test('pty: a child that closes its terminal before it exits keeps its own exit status (no hang-up)', async () => {
+  // The terminal's EOF comes first, the exit 100 ms later: closing the master at the EOF would
+  // hang up the child (SIGHUP → 1).
+  const run = start({ tty: true, argv: ['/bin/sh', '-c', 'echo bye; exec 0<&- 1>&- 2>&-; sleep 0.1; exit 3'] });
+  assert.equal(await run.exited, 3);
+  await run.closed;
+  assert.equal(run.text(), 'bye\r\n');
+  assert.deepEqual(run.events.slice(-2), ['exit:3', 'closed']);
+});
+
 test('pty: interrupt() sends SIGINT to the child, which can trap it', async () => {
   const run = start({ tty: true, argv: ['/bin/sh', '-c', 'trap "echo got-int; exit 5" INT; echo ready; while :; do sleep 0.05; done'] });
   assert.ok(await eventually(() => run.text().includes('ready')));

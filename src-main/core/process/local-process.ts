@@ -326,7 +326,8 @@ class PtyProcess extends BaseProcess {
     this.socket.resume();
   }
   private terminalOpen = true;
-  private outputEnded = false;
+  /** Work waiting for the child's exit (closing the master, see the constructor). */
+  private readonly afterExit: Array<() => void> = [];
   private pending: Buffer[] = [];
   private retryTimer: NodeJS.Timeout | undefined;
   private retryDelayMs = 1;
@@ -366,27 +367,28 @@ class PtyProcess extends BaseProcess {
     try {
       term = native.module.fork(file, args, env, dir, PTY_COLS, PTY_ROWS, -1, -1, false, native.helperPath, (code, signal) => {
         this.onExit(signal !== 0 ? 1 : code);
-        this.releaseTerminal();
+        for (const release of this.afterExit.splice(0)) release();
       });
     } catch (err) {
       throw new SpawnError(err instanceof Error ? err.message : String(err));
     }
     this.pid = term.pid;
     this.fd = term.fd;
-    // Half-open: the master stays open after the output's EOF until the child has exited. Closing
-    // it earlier hangs up the terminal, and a child that has closed its side but not yet exited
-    // (cat after ^D) would die of SIGHUP and report 1 instead of its own status.
-    this.socket = new ReadStream(term.fd, { allowHalfOpen: true });
+    this.socket = new ReadStream(term.fd);
+    // The stream closes the master when it is destroyed, at the output's EOF or EIO. That hangs up
+    // the terminal: a child that has closed its side but not yet exited (cat after ^D) would die
+    // of SIGHUP and report 1 instead of its own status. So the master stays open until the exit.
+    const destroyNow = this.socket._destroy.bind(this.socket);
+    this.socket._destroy = (error, callback) => {
+      if (this.hasExited) destroyNow(error, callback);
+      else this.afterExit.push(() => destroyNow(error, callback));
+    };
     this.socket.on('data', (bytes: Buffer) => handlers.output('pty', bytes));
     // libuv ends the stream early: on POLLHUP after a partial read it reports EOF without reading
     // on, and a pty master always reads partially (at most ~4 KiB a time), so the tail of the
     // output would be lost. The slave side is closed by then, so the rest is all in the kernel:
     // read it out here, while the descriptor is still open ('end' comes before the close).
-    this.socket.on('end', () => {
-      this.drain();
-      this.outputEnded = true;
-      this.releaseTerminal();
-    });
+    this.socket.on('end', () => this.drain());
     // EIO once every slave descriptor is closed and the buffer is empty: the terminal's EOF.
     this.socket.on('error', ignore);
     this.socket.on('close', () => {
@@ -395,11 +397,6 @@ class PtyProcess extends BaseProcess {
       clearTimeout(this.retryTimer);
       this.onOutputDone();
     });
-  }
-
-  /** Closes the master once the output has ended and the child has exited (see the constructor). */
-  private releaseTerminal(): void {
-    if (this.outputEnded && this.hasExited) this.socket.destroy();
   }
 
   private drain(): void {
